@@ -1,0 +1,162 @@
+/**
+ * Configuration: the environment variable names live here, once, shared by the CDK stack (which
+ * sets them) and every entry point (which parses them). Each entry point parses once into a typed
+ * object; a bad value fails fast with a message naming the variable.
+ */
+
+export const ENV = {
+  bucket: "FLOE_BUCKET",
+  table: "FLOE_TABLE",
+  storage: "FLOE_STORAGE",
+  platform: "FLOE_PLATFORM",
+  port: "FLOE_PORT",
+  host: "FLOE_HOST",
+  dataDir: "FLOE_DATA_DIR",
+  s3Port: "FLOE_S3_PORT",
+  dynamodbPort: "FLOE_DYNAMODB_PORT",
+  lingerMs: "FLOE_LINGER_MS",
+  segmentBytesMax: "FLOE_SEGMENT_BYTES_MAX",
+  inflightBytesMax: "FLOE_INFLIGHT_BYTES_MAX",
+  requestBytesMax: "FLOE_REQUEST_BYTES_MAX",
+  fetchBytesMax: "FLOE_FETCH_BYTES_MAX",
+  waitMsMax: "FLOE_WAIT_MS_MAX",
+  rangeCacheBytes: "FLOE_CACHE_BYTES",
+  hotTailBytes: "FLOE_HOT_TAIL_BYTES",
+  commitTimeoutMs: "FLOE_COMMIT_TIMEOUT_MS",
+  apiTokens: "FLOE_API_TOKENS",
+  region: "AWS_REGION",
+  endpoint: "AWS_ENDPOINT_URL",
+  s3Endpoint: "AWS_ENDPOINT_URL_S3",
+  dynamodbEndpoint: "AWS_ENDPOINT_URL_DYNAMODB",
+} as const;
+
+/** Where the agent keeps its data: embedded stand-ins (local default) or real/emulated AWS. */
+export type StorageMode = "embedded" | "aws";
+/** Which limits apply: a container (long-running agent) or a Lambda invocation. */
+export type Platform = "container" | "lambda";
+
+export interface ServerLimits {
+  /** Largest produce request body (api.md: 10 MiB in containers, 4 MiB on Lambda). */
+  requestBytesMax: number;
+  /** Most records in one produce request. */
+  requestRecordsMax: number;
+  /** Default and ceiling of a fetch's max_bytes (1 MiB default; at most 4 MiB on Lambda). */
+  fetchBytesDefault: number;
+  fetchBytesMax: number;
+  /** Default and ceiling of a fetch's max_records. */
+  fetchRecordsDefault: number;
+  fetchRecordsMax: number;
+  /** Ceiling of a fetch's `wait` (60 s on containers, 20 s behind API Gateway). */
+  waitMsMax: number;
+  /** Longest Server-Sent Events session before the server closes it with an `end` event. */
+  sseSessionMsMax: number;
+}
+
+export interface AgentConfig {
+  storage: StorageMode;
+  platform: Platform;
+  bucket: string;
+  table: string;
+  region: string;
+  /** Explicit endpoints (else the SDK's own resolution of AWS_ENDPOINT_URL_* applies). */
+  s3Endpoint?: string;
+  dynamodbEndpoint?: string;
+  host: string;
+  port: number;
+  dataDir: string;
+  s3Port: number;
+  dynamodbPort: number;
+  /** Batching: flush after this long or this many bytes, whichever first. */
+  lingerMs: number;
+  segmentBytesMax: number;
+  /** Accepted-but-unacknowledged produce bytes beyond which the agent answers 429. */
+  inflightBytesMax: number;
+  rangeCacheBytes: number;
+  hotTailBytes: number;
+  commitTimeoutMs: number;
+  /** Bearer tokens accepted; empty = no authentication (local use). */
+  apiTokens: string[];
+  limits: ServerLimits;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const MiB = 1024 * 1024;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got ${JSON.stringify(raw)}`);
+  return raw as T;
+}
+
+export function limitsFor(platform: Platform, env: Env = {}): ServerLimits {
+  const lambda = platform === "lambda";
+  const requestCeiling = lambda ? 4 * MiB : 10 * MiB;
+  const fetchCeiling = lambda ? 4 * MiB : 16 * MiB;
+  const waitCeiling = lambda ? 20_000 : 60_000;
+  return {
+    requestBytesMax: int(env, ENV.requestBytesMax, requestCeiling, 1024, requestCeiling),
+    requestRecordsMax: 1000,
+    fetchBytesDefault: MiB,
+    fetchBytesMax: int(env, ENV.fetchBytesMax, lambda ? 4 * MiB : 8 * MiB, 1024, fetchCeiling),
+    fetchRecordsDefault: 1000,
+    fetchRecordsMax: 10_000,
+    waitMsMax: int(env, ENV.waitMsMax, waitCeiling, 0, waitCeiling),
+    sseSessionMsMax: lambda ? 14 * 60_000 : 5 * 60_000,
+  };
+}
+
+/** Parses the environment once per entry point. */
+export function loadConfig(env: Env = process.env, defaults: { storage?: StorageMode; platform?: Platform } = {}): AgentConfig {
+  const storage = oneOf(env, ENV.storage, ["embedded", "aws"] as const, defaults.storage ?? "embedded");
+  const platform = oneOf(env, ENV.platform, ["container", "lambda"] as const, defaults.platform ?? "container");
+  const bucket = env[ENV.bucket] ?? (storage === "embedded" ? "floe-segments" : "");
+  const table = env[ENV.table] ?? (storage === "embedded" ? "floe-manifest" : "");
+  if (!bucket) throw new ConfigError(`${ENV.bucket} is required: the S3 bucket holding segment objects`);
+  if (!table) throw new ConfigError(`${ENV.table} is required: the DynamoDB manifest table`);
+  const s3Endpoint = env[ENV.s3Endpoint] ?? env[ENV.endpoint];
+  const dynamodbEndpoint = env[ENV.dynamodbEndpoint] ?? env[ENV.endpoint];
+  return {
+    storage,
+    platform,
+    bucket,
+    table,
+    region: env[ENV.region] ?? env.AWS_DEFAULT_REGION ?? "us-east-1",
+    ...(s3Endpoint ? { s3Endpoint } : {}),
+    ...(dynamodbEndpoint ? { dynamodbEndpoint } : {}),
+    host: env[ENV.host] ?? "127.0.0.1",
+    port: int(env, ENV.port, 8080, 0, 65535),
+    dataDir: env[ENV.dataDir] ?? "./.floe",
+    s3Port: int(env, ENV.s3Port, 4569, 0, 65535),
+    dynamodbPort: int(env, ENV.dynamodbPort, 4567, 0, 65535),
+    lingerMs: int(env, ENV.lingerMs, platform === "lambda" ? 0 : 100, 0, 10_000),
+    segmentBytesMax: int(env, ENV.segmentBytesMax, 8 * MiB, 64 * 1024, 64 * MiB),
+    inflightBytesMax: int(env, ENV.inflightBytesMax, 256 * MiB, MiB, 8192 * MiB),
+    rangeCacheBytes: int(env, ENV.rangeCacheBytes, platform === "lambda" ? 64 * MiB : 256 * MiB, 0, 65536 * MiB),
+    hotTailBytes: int(env, ENV.hotTailBytes, platform === "lambda" ? 0 : 64 * MiB, 0, 65536 * MiB),
+    commitTimeoutMs: int(env, ENV.commitTimeoutMs, 10_000, 100, 120_000),
+    apiTokens: (env[ENV.apiTokens] ?? "")
+      .split(",")
+      .map((t) => t.trim())
+      .filter(Boolean),
+    limits: limitsFor(platform, env),
+  };
+}

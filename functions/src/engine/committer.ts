@@ -1,0 +1,188 @@
+/**
+ * The I/O half of the commit protocol (docs/design/manifest.md). One conditional put on the
+ * partition head is the linearisation point of an append; everything else is bookkeeping that a
+ * crash may interrupt without losing an acknowledged record.
+ */
+import { FloeError } from "../../../client/src/errors.js";
+import { ConditionFailedError, type ManifestStore, StoreUnavailableError } from "../ports/manifest-store.js";
+import type { Clock } from "../ports/clock.js";
+import type { AppendOutcome } from "./append-types.js";
+import { type CommitPlan, DEFAULT_PRODUCER_LIMITS, type PlacedAppend, type ProducerLimits, planCommit } from "./commit-plan.js";
+import { HEAD_SK, entrySk, partitionPk } from "./keys.js";
+import { type IndexEntry, type PartitionHead, entryFromData, entryItem, headFromItem, headToItem } from "./model.js";
+import { BoundedSet } from "./bounded-set.js";
+
+/** Test seam: named points where a crash can be injected (testing.md § Faults to inject). */
+export type CrashPoint = "after-s3-put" | "before-head-commit" | "after-head-commit" | "before-entry-write" | "before-ack";
+export type CrashHook = (point: CrashPoint) => void | Promise<void>;
+
+export interface CommitterOptions {
+  manifest: ManifestStore;
+  clock: Clock;
+  /** Give up (answer `unavailable`) when one commit has not landed after this long. */
+  commitTimeoutMs: number;
+  producerLimits?: ProducerLimits;
+  crashHook?: CrashHook;
+  /** Called with each head this process wrote or read, so caches and waiters can follow it. */
+  onHead?: (head: PartitionHead) => void;
+  random?: () => number;
+}
+
+export interface CommitResult {
+  outcomes: AppendOutcome[];
+  /** Entries this commit created (empty when nothing was appended). */
+  entries: IndexEntry[];
+  head: PartitionHead | undefined;
+}
+
+export class Committer {
+  private readonly materialised = new BoundedSet<string>(20_000);
+  private readonly random: () => number;
+
+  constructor(private readonly options: CommitterOptions) {
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Reads a partition head with a strongly consistent read; undefined when the partition is gone. */
+  async readHead(topicId: string, partition: number): Promise<PartitionHead | undefined> {
+    const item = await this.options.manifest.get(partitionPk(topicId, partition), HEAD_SK);
+    if (!item) return undefined;
+    const head = headFromItem(item);
+    this.options.onHead?.(head);
+    return head;
+  }
+
+  /**
+   * Commits the appends (all for one partition, placed in `segmentKey`) and returns each one's fate.
+   * Never throws for a store fault: an append whose fate is unknown gets `unavailable`.
+   */
+  async commitPartition(topicId: string, partition: number, placed: PlacedAppend[], segmentKey: string): Promise<CommitResult> {
+    const deadline = this.options.clock.now() + this.options.commitTimeoutMs;
+    let outstanding: CommitPlan | undefined; // a head write whose outcome we do not know yet
+    let attempt = 0;
+    let lastError: unknown;
+    while (this.options.clock.now() < deadline) {
+      if (attempt++ > 0) await this.backoff(attempt);
+      try {
+        const head = await this.readHead(topicId, partition);
+        if (outstanding) {
+          if (!head) break; // the topic was deleted: outcome unknown, report unavailable
+          const applied = await this.wasApplied(head, outstanding);
+          if (applied) return await this.finish(topicId, partition, outstanding);
+          if (head.version !== outstanding.nextHead!.version - 1) outstanding = undefined;
+          // else: our write is not there yet but could still land; re-planning against the same head
+          // yields the same plan, and at most one of the two writes can win the version condition.
+        }
+        if (!head) {
+          const error = new FloeError("partition_not_found", `partition ${partition} no longer exists`);
+          return { outcomes: placed.map(() => ({ ok: false, error })), entries: [], head: undefined };
+        }
+        await this.materialisePending(head);
+        const plan = planCommit(head, placed, segmentKey, this.options.clock.now(), this.options.producerLimits ?? DEFAULT_PRODUCER_LIMITS);
+        if (!plan.nextHead) return { outcomes: plan.outcomes, entries: [], head };
+        await this.options.crashHook?.("before-head-commit");
+        outstanding = plan;
+        // ---- the linearisation point -----------------------------------------------------------
+        //   writer A                      head (v=7, next=100)          writer B
+        //   read head v=7 ──────────────────────┤
+        //                                       ├─────────────── read head v=7
+        //   put head v=8 next=110 if v=7 ──────▶ ok (v=8)
+        //                                       ◀──── put head v=8 next=105 if v=7: FAILS
+        //                                                         B re-reads v=8, re-plans at 110
+        // Without the condition B would overwrite A's commit: offsets 100..109 would be handed out
+        // twice and A's acknowledged records would vanish from the log. A paused writer (a frozen
+        // Lambda, a GC pause) holds an old version and can never slip an old offset in.
+        await this.options.manifest.put(headToItem(plan.nextHead), { kind: "version", version: head.version });
+        return await this.finish(topicId, partition, plan);
+      } catch (error) {
+        if (!(error instanceof ConditionFailedError) && !(error instanceof StoreUnavailableError)) throw error;
+        lastError = error;
+        // Either way the next loop re-reads the head and, if `outstanding` is set, checks whether
+        // our write landed after all (a ConditionFailed can also mean an SDK retry of a write whose
+        // first attempt succeeded).
+      }
+    }
+    const error = new FloeError("unavailable", `commit did not complete within ${this.options.commitTimeoutMs} ms: ${describe(lastError)}`, {}, 1);
+    return { outcomes: placed.map(() => ({ ok: false, error })), entries: [], head: undefined };
+  }
+
+  /** After the head write: materialise our entries (best effort) and report. */
+  private async finish(topicId: string, partition: number, plan: CommitPlan): Promise<CommitResult> {
+    const head = plan.nextHead!;
+    this.options.onHead?.(head);
+    await this.options.crashHook?.("after-head-commit");
+    await this.options.crashHook?.("before-entry-write");
+    try {
+      await this.writeEntries(topicId, partition, plan.entries);
+    } catch (error) {
+      // Not fatal: the entries live in head.pending until the next committer or a reader
+      // materialises them. The append is already durable.
+      if (!(error instanceof StoreUnavailableError)) throw error;
+    }
+    await this.options.crashHook?.("before-ack");
+    return { outcomes: plan.outcomes, entries: plan.entries, head };
+  }
+
+  /**
+   * Did `plan`'s head write land? Our segment key is unique to this flush, so the evidence is our
+   * (segment, pos) either in the head's pending entries or in the index entry at our base offset
+   * (whoever overwrote the head's pending entries materialised them first).
+   */
+  private async wasApplied(head: PartitionHead, plan: CommitPlan): Promise<boolean> {
+    const ours = plan.entries[0]!;
+    const same = (e: IndexEntry) => e.segmentKey === ours.segmentKey && e.pos === ours.pos && e.baseOffset === ours.baseOffset;
+    if (head.pending.some(same)) return true;
+    if (head.version < plan.nextHead!.version) return false;
+    const item = await this.options.manifest.get(partitionPk(head.topicId, head.partition), entrySk(ours.baseOffset));
+    return item !== undefined && item.data.segment_key !== undefined && same(entryFromData(item.data));
+  }
+
+  /**
+   * Makes sure the head's pending entries exist as index items before the head is overwritten.
+   *
+   *   committer A                    manifest                       committer B
+   *   put head (pending=[P]) ───────▶ ok
+   *   ✗ crash before writing entry P
+   *                                  ◀────────────── read head (pending=[P])
+   *                                  ◀────────────── put entry P if absent   (this function)
+   *                                  ◀────────────── put head (pending=[Q]) if v unchanged
+   * Without this step P's offsets would be covered by no entry once B overwrote the head.
+   * `absent` keeps a paused writer from resurrecting an entry that maintenance has since replaced
+   * by a tombstone (maintenance never deletes an entry key outright; see docs/design/manifest.md).
+   */
+  async materialisePending(head: PartitionHead): Promise<void> {
+    const missing: IndexEntry[] = [];
+    for (const entry of head.pending) {
+      if (entry.baseOffset < head.logStartOffset) continue;
+      const id = `${partitionPk(head.topicId, head.partition)}/${entrySk(entry.baseOffset)}/${entry.segmentKey}`;
+      if (this.materialised.has(id)) continue;
+      const existing = await this.options.manifest.get(partitionPk(head.topicId, head.partition), entrySk(entry.baseOffset));
+      if (!existing) missing.push(entry);
+      else this.materialised.add(id);
+    }
+    await this.writeEntries(head.topicId, head.partition, missing);
+  }
+
+  private async writeEntries(topicId: string, partition: number, entries: IndexEntry[]): Promise<void> {
+    await Promise.all(
+      entries.map(async (entry) => {
+        try {
+          await this.options.manifest.put(entryItem(topicId, partition, entry), { kind: "absent" });
+        } catch (error) {
+          if (!(error instanceof ConditionFailedError)) throw error;
+        }
+        this.materialised.add(`${partitionPk(topicId, partition)}/${entrySk(entry.baseOffset)}/${entry.segmentKey}`);
+      }),
+    );
+  }
+
+  private async backoff(attempt: number): Promise<void> {
+    // Full jitter: contending writers spread out instead of colliding again in lock step.
+    const capMs = Math.min(100, 2 ** Math.min(attempt, 7));
+    await this.options.clock.sleep(Math.floor(this.random() * capMs) + 1);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : "no attempt completed";
+}

@@ -1,0 +1,216 @@
+/**
+ * FloeLog: the engine's one entry point, shared by the container agent, the Lambda handlers and
+ * the tests. It owns no I/O of its own: S3, DynamoDB and the clock come in through the ports.
+ */
+import { randomUUID } from "node:crypto";
+import { FloeError } from "../../../client/src/errors.js";
+import { decodeRecordBatches } from "../../../client/src/format/index.js";
+import type { Clock } from "../ports/clock.js";
+import type { ManifestStore } from "../ports/manifest-store.js";
+import type { ObjectStore } from "../ports/object-store.js";
+import type { AppendOutcome, PartitionAppend } from "./append-types.js";
+import { DEFAULT_PRODUCER_LIMITS, type ProducerLimits } from "./commit-plan.js";
+import { Committer, type CrashHook } from "./committer.js";
+import { EntryCache } from "./entry-cache.js";
+import { HotTail } from "./hot-tail.js";
+import { ENTRY_PREFIX, entrySk, partitionPk } from "./keys.js";
+import { type IndexEntry, type PartitionHead, type TopicMeta, entryFromData } from "./model.js";
+import { RangeCache } from "./range-cache.js";
+import { type ReadResult, Reader } from "./reader.js";
+import { type FlushObserver, SegmentWriter } from "./segment-writer.js";
+import { TopicStore } from "./topic-store.js";
+
+export interface EngineLimits {
+  /** A commit that has not landed after this long is answered `unavailable`. */
+  commitTimeoutMs: number;
+  /** Bytes of fetched ranges kept in the LRU. */
+  rangeCacheBytes: number;
+  /** Bytes of just-written segment objects kept for tailing readers. */
+  hotTailBytes: number;
+  /** How long topic metadata may be served from memory. */
+  topicCacheTtlMs: number;
+  producer: ProducerLimits;
+}
+
+export const DEFAULT_ENGINE_LIMITS: EngineLimits = {
+  commitTimeoutMs: 10_000,
+  rangeCacheBytes: 256 * 1024 * 1024,
+  hotTailBytes: 64 * 1024 * 1024,
+  topicCacheTtlMs: 2_000,
+  producer: DEFAULT_PRODUCER_LIMITS,
+};
+
+export interface FloeLogOptions {
+  objects: ObjectStore;
+  manifest: ManifestStore;
+  clock: Clock;
+  limits?: Partial<EngineLimits>;
+  /** Names this process in segment footers (repair/GC). */
+  writerId?: string;
+  crashHook?: CrashHook;
+  random?: () => number;
+}
+
+/** Where a fetch starts: exactly one of these (api.md § Fetch). */
+export type FetchStart = { offset: number } | { timestamp: number } | { tailOffset: number };
+
+export interface FetchOptions {
+  maxBytes: number;
+  maxRecords: number;
+  /** Out-of-range starts are moved to the nearest bound instead of answered 416. */
+  clamp: boolean;
+}
+
+export interface PartitionTail {
+  highWatermark: number;
+  logStartOffset: number;
+  lastTimestamp: number;
+}
+
+/** Hears every head this process learns of (its own commits and every head read). */
+export type HeadListener = (head: PartitionHead) => void;
+
+export class FloeLog {
+  readonly topics: TopicStore;
+  readonly committer: Committer;
+  readonly writer: SegmentWriter;
+  readonly reader: Reader;
+  readonly ranges: RangeCache;
+  readonly hotTail: HotTail;
+  readonly limits: EngineLimits;
+  private readonly entries: EntryCache;
+  private readonly headListeners = new Set<HeadListener>();
+
+  constructor(private readonly options: FloeLogOptions) {
+    this.limits = { ...DEFAULT_ENGINE_LIMITS, ...options.limits };
+    this.ranges = new RangeCache(this.limits.rangeCacheBytes);
+    this.hotTail = new HotTail(this.limits.hotTailBytes);
+    this.entries = new EntryCache();
+    this.topics = new TopicStore({ manifest: options.manifest, clock: options.clock, cacheTtlMs: this.limits.topicCacheTtlMs });
+    this.committer = new Committer({
+      manifest: options.manifest,
+      clock: options.clock,
+      commitTimeoutMs: this.limits.commitTimeoutMs,
+      producerLimits: this.limits.producer,
+      ...(options.crashHook ? { crashHook: options.crashHook } : {}),
+      ...(options.random ? { random: options.random } : {}),
+      onHead: (head) => {
+        for (const listener of this.headListeners) listener(head);
+      },
+    });
+    const observer: FlushObserver = {
+      onObjectWritten: (key, bytes) => this.hotTail.add(key, bytes),
+      onPartitionCommitted: (topicId, partition, result) => {
+        this.entries.add(partitionPk(topicId, partition), result.entries);
+      },
+    };
+    this.writer = new SegmentWriter({
+      objects: options.objects,
+      committer: this.committer,
+      clock: options.clock,
+      writerId: options.writerId ?? `floe-${randomUUID().slice(0, 8)}`,
+      observer,
+      ...(options.crashHook ? { crashHook: options.crashHook } : {}),
+    });
+    this.reader = new Reader({
+      manifest: options.manifest,
+      objects: options.objects,
+      committer: this.committer,
+      entries: this.entries,
+      ranges: this.ranges,
+      hotTail: this.hotTail,
+    });
+  }
+
+  onHead(listener: HeadListener): () => void {
+    this.headListeners.add(listener);
+    return () => this.headListeners.delete(listener);
+  }
+
+  /** Writes the appends as one segment object and commits each partition; one outcome per append. */
+  append(appends: PartitionAppend[]): Promise<AppendOutcome[]> {
+    return this.writer.flush(appends);
+  }
+
+  async requirePartition(topicName: string, partition: number): Promise<TopicMeta> {
+    const topic = await this.topics.require(topicName);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= topic.partitions) {
+      // A partition just added by another agent may be missing from a cached topic: look again.
+      const fresh = await this.topics.get(topicName, true);
+      if (fresh && Number.isInteger(partition) && partition >= 0 && partition < fresh.partitions) return fresh;
+      throw new FloeError("partition_not_found", `topic ${topicName} has partitions 0..${topic.partitions - 1}, not ${partition}`, {
+        topic: topicName,
+        partitions: topic.partitions,
+      });
+    }
+    return topic;
+  }
+
+  async head(topic: TopicMeta, partition: number): Promise<PartitionHead> {
+    const head = await this.committer.readHead(topic.topicId, partition);
+    if (!head) throw new FloeError("topic_not_found", `topic ${topic.name} was deleted`, { topic: topic.name });
+    return head;
+  }
+
+  async tail(topicName: string, partition: number): Promise<PartitionTail> {
+    const topic = await this.requirePartition(topicName, partition);
+    const head = await this.head(topic, partition);
+    return { highWatermark: head.nextOffset, logStartOffset: head.logStartOffset, lastTimestamp: head.lastTimestamp };
+  }
+
+  async fetch(topicName: string, partition: number, start: FetchStart, options: FetchOptions): Promise<ReadResult> {
+    const topic = await this.requirePartition(topicName, partition);
+    const head = await this.head(topic, partition);
+    let offset: number;
+    if ("offset" in start) offset = start.offset;
+    else if ("tailOffset" in start) offset = Math.max(head.logStartOffset, head.nextOffset - start.tailOffset);
+    else offset = await this.offsetForTimestamp(head, start.timestamp);
+    if (offset < head.logStartOffset || offset > head.nextOffset) {
+      if (!options.clamp) {
+        throw new FloeError("offset_out_of_range", `offset ${offset} is outside ${head.logStartOffset}..${head.nextOffset}`, {
+          log_start_offset: head.logStartOffset,
+          high_watermark: head.nextOffset,
+        });
+      }
+      offset = Math.min(Math.max(offset, head.logStartOffset), head.nextOffset);
+    }
+    return this.reader.read(head, offset, { maxBytes: options.maxBytes, maxRecords: options.maxRecords });
+  }
+
+  /**
+   * Kafka's ListOffsets by timestamp: the first offset whose record timestamp is >= `timestamp`,
+   * or the high watermark when there is none. Walks the entries by their max timestamps, then
+   * decodes only the one entry that must hold the answer.
+   */
+  async offsetForTimestamp(head: PartitionHead, timestamp: number): Promise<number> {
+    if (head.lastTimestamp < timestamp) return head.nextOffset;
+    const pk = partitionPk(head.topicId, head.partition);
+    let candidate: IndexEntry | undefined;
+    let cursor: string | undefined;
+    do {
+      const page = await this.options.manifest.query(pk, {
+        gte: entrySk(head.logStartOffset),
+        lte: `${ENTRY_PREFIX}~`,
+        limit: 256,
+        ...(cursor ? { cursor } : {}),
+      });
+      candidate = page.items.map((i) => entryFromData(i.data)).find((e) => e.maxTimestamp >= timestamp && e.lastOffset >= head.logStartOffset);
+      cursor = candidate ? undefined : page.cursor;
+    } while (cursor);
+    candidate ??= head.pending.find((e) => e.maxTimestamp >= timestamp);
+    if (!candidate) return head.nextOffset;
+    const result = await this.reader.read(head, Math.max(candidate.baseOffset, head.logStartOffset), {
+      maxBytes: Number.MAX_SAFE_INTEGER,
+      maxRecords: candidate.recordCount,
+    });
+    for (const batch of result.batches) {
+      if (batch.header.maxTimestamp < timestamp) continue;
+      for (const decoded of decodeRecordBatches(batch.bytes)) {
+        for (const record of decoded.records) {
+          if (record.timestamp >= timestamp && record.offset >= head.logStartOffset) return record.offset;
+        }
+      }
+    }
+    return Math.min(candidate.lastOffset + 1, head.nextOffset);
+  }
+}

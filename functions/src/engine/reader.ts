@@ -1,0 +1,165 @@
+/**
+ * The read path: offset -> index entry -> byte range -> batches with their real base offsets
+ * patched in. Bytes come from the hot tail (what this process just wrote), the range LRU, or one
+ * ranged GET per entry. Only offsets below the head's next offset (the high watermark) are ever
+ * served, so a reader never returns data the manifest has not committed.
+ */
+import { FloeError } from "../../../client/src/errors.js";
+import { type BatchHeader, patchBaseOffset, splitBatches } from "../../../client/src/format/index.js";
+import type { ManifestStore } from "../ports/manifest-store.js";
+import { ObjectNotFoundError, type ObjectStore } from "../ports/object-store.js";
+import type { Committer } from "./committer.js";
+import type { EntryCache } from "./entry-cache.js";
+import type { HotTail } from "./hot-tail.js";
+import { ENTRY_PREFIX, entrySk, partitionPk } from "./keys.js";
+import { type IndexEntry, type PartitionHead, entryFromData } from "./model.js";
+import type { RangeCache } from "./range-cache.js";
+
+export interface FetchedBatch {
+  /** A copy of the stored batch with its absolute base offset patched into bytes 0-7. */
+  bytes: Uint8Array;
+  header: BatchHeader;
+  baseOffset: number;
+  lastOffset: number;
+}
+
+export interface ReadResult {
+  batches: FetchedBatch[];
+  /** Offset after the last batch returned (= `offset` when nothing was returned). */
+  nextOffset: number;
+  highWatermark: number;
+  logStartOffset: number;
+  lastTimestamp: number;
+}
+
+export interface ReadLimits {
+  /** Stop adding batches once this many bytes are collected (the first batch always comes). */
+  maxBytes: number;
+  /** Stop once this many records at or after `offset` are collected. */
+  maxRecords: number;
+}
+
+export interface ReaderDeps {
+  manifest: ManifestStore;
+  objects: ObjectStore;
+  committer: Committer;
+  entries: EntryCache;
+  ranges: RangeCache;
+  hotTail: HotTail;
+}
+
+/** Entries fetched per manifest query when walking forward. */
+const ENTRY_PAGE = 32;
+
+export class Reader {
+  stats = { entryQueries: 0, rangeGets: 0 };
+
+  constructor(private readonly deps: ReaderDeps) {}
+
+  /** Reads from `offset` (must be within [logStartOffset, highWatermark] of `head`). */
+  async read(head: PartitionHead, offset: number, limits: ReadLimits): Promise<ReadResult> {
+    const result: ReadResult = {
+      batches: [],
+      nextOffset: offset,
+      highWatermark: head.nextOffset,
+      logStartOffset: head.logStartOffset,
+      lastTimestamp: head.lastTimestamp,
+    };
+    let bytes = 0;
+    let records = 0;
+    let at = offset;
+    while (at < head.nextOffset && records < limits.maxRecords && (bytes < limits.maxBytes || result.batches.length === 0)) {
+      const entry = await this.entryFor(head, at);
+      const range = await this.loadRange(head, entry);
+      const batches = this.batchesOf(entry, range);
+      let progressed = false;
+      for (const b of batches) {
+        if (b.lastOffset < at) continue;
+        if (result.batches.length > 0 && (bytes + b.bytes.byteLength > limits.maxBytes || records >= limits.maxRecords)) {
+          return result;
+        }
+        result.batches.push(b);
+        bytes += b.bytes.byteLength;
+        records += b.lastOffset - Math.max(at, b.baseOffset) + 1;
+        at = b.lastOffset + 1;
+        result.nextOffset = at;
+        progressed = true;
+        if (records >= limits.maxRecords) break;
+      }
+      if (!progressed) {
+        // Compaction can leave an entry whose last records are gone: move past it.
+        at = entry.lastOffset + 1;
+        result.nextOffset = Math.min(at, head.nextOffset);
+      }
+    }
+    return result;
+  }
+
+  /** The entry holding `offset`: the cache, the head's pending entries, or the manifest. */
+  async entryFor(head: PartitionHead, offset: number): Promise<IndexEntry> {
+    const pk = partitionPk(head.topicId, head.partition);
+    const cached = this.deps.entries.find(pk, offset);
+    if (cached) return cached;
+    const pending = head.pending.find((e) => e.baseOffset <= offset && offset <= e.lastOffset);
+    if (pending) return pending;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      this.stats.entryQueries++;
+      const before = await this.deps.manifest.query(pk, { gte: ENTRY_PREFIX, lte: entrySk(offset), reverse: true, limit: 1 });
+      const first = before.items[0] ? entryFromData(before.items[0].data) : undefined;
+      if (first && first.lastOffset >= offset) {
+        this.stats.entryQueries++;
+        const after = await this.deps.manifest.query(pk, { gte: entrySk(first.lastOffset + 1), lte: `${ENTRY_PREFIX}~`, limit: ENTRY_PAGE });
+        this.deps.entries.add(pk, [first, ...after.items.map((i) => entryFromData(i.data)).filter((e) => e.lastOffset < head.nextOffset)]);
+        return first;
+      }
+      // Below the high watermark but in no entry: the commit that made it is pending in a newer
+      // head than ours (its writer may have died before writing the entry). Materialise and retry.
+      const fresh = await this.deps.committer.readHead(head.topicId, head.partition);
+      if (!fresh) break;
+      const inFresh = fresh.pending.find((e) => e.baseOffset <= offset && offset <= e.lastOffset);
+      if (inFresh) return inFresh;
+      await this.deps.committer.materialisePending(fresh);
+    }
+    throw new FloeError("internal", `no index entry holds offset ${offset} of partition ${head.partition}`);
+  }
+
+  private async loadRange(head: PartitionHead, entry: IndexEntry): Promise<Uint8Array> {
+    const hot = this.deps.hotTail.get(entry.segmentKey, entry.pos, entry.len);
+    if (hot) return hot;
+    const key = `${entry.segmentKey}:${entry.pos}:${entry.len}`;
+    try {
+      return await this.deps.ranges.get(key, async () => {
+        this.stats.rangeGets++;
+        return this.deps.objects.get(entry.segmentKey, { start: entry.pos, end: entry.pos + entry.len });
+      });
+    } catch (error) {
+      if (error instanceof ObjectNotFoundError) {
+        // Maintenance replaced this entry and removed its object: our cached entries are stale.
+        this.deps.entries.forget(partitionPk(head.topicId, head.partition));
+        throw new FloeError("unavailable", "the data moved while being read (maintenance); retry", {}, 0);
+      }
+      throw error;
+    }
+  }
+
+  /** Splits an entry's bytes into batches (CRC-checked) with absolute offsets patched in. */
+  private batchesOf(entry: IndexEntry, range: Uint8Array): FetchedBatch[] {
+    const split = splitBatches(range);
+    const out: FetchedBatch[] = [];
+    let running = entry.baseOffset;
+    for (let i = 0; i < split.length; i++) {
+      const { pos, header } = split[i]!;
+      const end = i + 1 < split.length ? split[i + 1]!.pos : range.byteLength;
+      const baseOffset = entry.relativeOffsets ? entry.baseOffset + header.baseOffset : running;
+      const lastOffset = baseOffset + header.lastOffsetDelta;
+      running = lastOffset + 1;
+      const bytes = range.slice(pos, end);
+      patchBaseOffset(bytes, 0, baseOffset);
+      out.push({ bytes, header: { ...header, baseOffset }, baseOffset, lastOffset });
+    }
+    if (!entry.relativeOffsets && running !== entry.lastOffset + 1) {
+      throw new FloeError("internal", `entry at ${entry.baseOffset} holds ${running - entry.baseOffset} records, expected ${entry.recordCount}`);
+    }
+    return out;
+  }
+}

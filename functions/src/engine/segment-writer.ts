@@ -1,0 +1,124 @@
+/**
+ * Writes one flush: every pending append, whatever its topic or partition, goes into ONE segment
+ * object (one S3 PUT amortised over all partitions), then each partition touched is committed
+ * with its own head CAS, in parallel. Acknowledgement waits for both the PUT and the commit.
+ */
+import { randomBytes } from "node:crypto";
+import { FloeError } from "../../../client/src/errors.js";
+import type { Clock } from "../ports/clock.js";
+import type { ObjectStore } from "../ports/object-store.js";
+import type { AppendOutcome, PartitionAppend } from "./append-types.js";
+import type { PlacedAppend } from "./commit-plan.js";
+import type { CommitResult, Committer, CrashHook } from "./committer.js";
+import { PartitionSequencer } from "./partition-sequencer.js";
+import { type ChunkInput, encodeSegment, newSegmentKey } from "./segment-format.js";
+
+export interface FlushObserver {
+  /** The object was stored: its bytes may be cached (hot tail) before any commit makes them visible. */
+  onObjectWritten?(segmentKey: string, bytes: Uint8Array): void;
+  /** A partition's commit finished (its head and entries are known). */
+  onPartitionCommitted?(topicId: string, partition: number, result: CommitResult): void;
+}
+
+export interface SegmentWriterOptions {
+  objects: ObjectStore;
+  committer: Committer;
+  clock: Clock;
+  writerId: string;
+  crashHook?: CrashHook;
+  observer?: FlushObserver;
+  randomHex?: () => string;
+}
+
+export interface FlushStats {
+  objectPuts: number;
+  partitionsCommitted: number;
+}
+
+export class SegmentWriter {
+  readonly stats: FlushStats = { objectPuts: 0, partitionsCommitted: 0 };
+  private readonly sequencer = new PartitionSequencer();
+
+  constructor(private readonly options: SegmentWriterOptions) {}
+
+  /** Writes all appends in one object and commits them; outcomes come back in input order. */
+  async flush(appends: PartitionAppend[]): Promise<AppendOutcome[]> {
+    if (appends.length === 0) return [];
+    const groups = groupByPartition(appends);
+    const chunks: ChunkInput[] = groups.map((g) => ({
+      topicId: g.topicId,
+      partition: g.partition,
+      pieces: g.indexes.map((i) => appends[i]!.payload),
+      recordCount: g.indexes.reduce((n, i) => n + appends[i]!.recordCount, 0),
+      batchCount: g.indexes.reduce((n, i) => n + appends[i]!.batchCount, 0),
+    }));
+    const now = this.options.clock.now();
+    const segmentKey = newSegmentKey(now, this.options.randomHex?.() ?? randomBytes(16).toString("hex"));
+    const segment = encodeSegment(chunks, this.options.writerId, now);
+    const slots = groups.map((g) => this.sequencer.enter(`${g.topicId}/${g.partition}`));
+
+    try {
+      await this.options.objects.put(segmentKey, segment.bytes);
+    } catch (error) {
+      for (const slot of slots) slot.done();
+      // Nothing references the object yet, so no append took effect: safe to retry.
+      const failure = new FloeError("unavailable", `segment write failed: ${error instanceof Error ? error.message : String(error)}`, {}, 1);
+      return appends.map(() => ({ ok: false, error: failure }));
+    }
+    this.stats.objectPuts++;
+    this.options.observer?.onObjectWritten?.(segmentKey, segment.bytes);
+    try {
+      await this.options.crashHook?.("after-s3-put");
+    } catch (error) {
+      for (const slot of slots) slot.done();
+      throw error;
+    }
+
+    const outcomes: AppendOutcome[] = new Array(appends.length);
+    await Promise.all(
+      groups.map(async (g, gi) => {
+        const chunk = segment.chunks[gi]!;
+        const placed: PlacedAppend[] = g.indexes.map((i, k) => ({
+          append: appends[i]!,
+          pos: chunk.piecePositions[k]!,
+          len: appends[i]!.payload.byteLength,
+        }));
+        const slot = slots[gi]!;
+        let result: CommitResult;
+        try {
+          await slot.ready;
+          result = await this.options.committer.commitPartition(g.topicId, g.partition, placed, segmentKey);
+        } finally {
+          slot.done();
+        }
+        this.stats.partitionsCommitted++;
+        this.options.observer?.onPartitionCommitted?.(g.topicId, g.partition, result);
+        g.indexes.forEach((i, k) => {
+          outcomes[i] = result.outcomes[k]!;
+        });
+      }),
+    );
+    return outcomes;
+  }
+}
+
+interface PartitionGroup {
+  topicId: string;
+  partition: number;
+  /** Indexes into the flush's appends, in arrival order (order within a partition is kept). */
+  indexes: number[];
+}
+
+function groupByPartition(appends: PartitionAppend[]): PartitionGroup[] {
+  const groups = new Map<string, PartitionGroup>();
+  appends.forEach((a, i) => {
+    const id = `${a.topic.topicId}/${a.partition}`;
+    let group = groups.get(id);
+    if (!group) {
+      group = { topicId: a.topic.topicId, partition: a.partition, indexes: [] };
+      groups.set(id, group);
+    }
+    group.indexes.push(i);
+  });
+  return [...groups.values()];
+}
