@@ -1,0 +1,56 @@
+/**
+ * The container agent's entry point (`npm start`). With FLOE_STORAGE=embedded (the default) it
+ * starts the stand-ins in-process (dynalite, s3rver) persisting under FLOE_DATA_DIR, so data
+ * survives restarts; with FLOE_STORAGE=aws it uses the bucket and table named by FLOE_BUCKET and
+ * FLOE_TABLE through the standard AWS SDK configuration (AWS, LocalStack, or shared stand-ins).
+ */
+import { resolve } from "node:path";
+import { ConfigError, loadConfig } from "../config.js";
+import { type StandIns, startStandIns } from "../local/standins.js";
+import { awsStores, createRuntime } from "../runtime.js";
+import { startServer } from "./serve.js";
+
+async function main(): Promise<void> {
+  let config = loadConfig(process.env);
+  let standIns: StandIns | undefined;
+  if (config.storage === "embedded") {
+    const dataDir = resolve(config.dataDir);
+    standIns = await startStandIns({
+      dataDir,
+      // Ephemeral ports unless asked: the agent is the only client of its embedded stand-ins.
+      s3Port: process.env.FLOE_S3_PORT ? config.s3Port : 0,
+      dynamodbPort: process.env.FLOE_DYNAMODB_PORT ? config.dynamodbPort : 0,
+      bucket: config.bucket,
+      table: config.table,
+    });
+    config = { ...config, s3Endpoint: standIns.s3Endpoint, dynamodbEndpoint: standIns.dynamodbEndpoint };
+  }
+  const stores = awsStores(config, { standIn: config.storage === "embedded" });
+  const runtime = createRuntime(config, stores);
+  const server = await startServer(runtime, config.host, config.port);
+  const where = standIns ? `embedded stand-ins, data in ${resolve(config.dataDir)}` : `bucket ${config.bucket}, table ${config.table}`;
+  process.stdout.write(`floe agent listening on ${server.url} (${where})\n`);
+  if (standIns) process.stdout.write(`s3 ${standIns.s3Endpoint}\ndynamodb ${standIns.dynamodbEndpoint}\n`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      process.stderr.write(`floe: ${signal} again, exiting without waiting\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    process.stderr.write(`floe: ${signal}: flushing accepted records, then stopping\n`);
+    await server.close();
+    stores.destroy();
+    await standIns?.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) process.stderr.write(`floe: configuration error: ${error.message}\n`);
+  else process.stderr.write(`floe: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
