@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createCipheriv, getCiphers } from "node:crypto";
 import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -78,6 +79,48 @@ describe("startStandIns", () => {
     expect([...body]).toEqual([1, 2, 3]);
     expect(headItem).toEqual({ pk: "p#t#0", sk: "head", version: 4, data: { next: 2 ** 40 } });
   });
+
+  it("refuses a second start on a data dir in use, with a clear message, and frees it on stop", async () => {
+    // Prepare
+    const dataDir = await tempDir();
+    const first = await startStandIns({ dataDir, bucket: "floe-locked", table: "floe-locked" });
+    // Act
+    const error = await rejectionOf(startStandIns({ dataDir, bucket: "floe-locked", table: "floe-locked" }));
+    await first.stop();
+    const again = await startStandIns({ dataDir, bucket: "floe-locked", table: "floe-locked" });
+    await again.stop();
+    // Assess
+    expect(String(error)).toContain(`data dir ${dataDir} is in use by process ${process.pid}`);
+  });
+
+  it.each([
+    ["DynamoDB", "dynamodbPort"],
+    ["S3", "s3Port"],
+  ] as const)(
+    "rejects when the %s port is taken, releasing the data dir for the next start",
+    async (_label, portOption) => {
+      // Prepare
+      const dataDir = await tempDir();
+      const blocker = createNetServer().listen(0, "127.0.0.1");
+      await once(blocker, "listening");
+      cleanups.push(() => {
+        blocker.close();
+      });
+      const takenPort = (blocker.address() as AddressInfo).port;
+      // Act
+      const error = await rejectionOf(
+        startStandIns({ dataDir, bucket: "floe-port", table: "floe-port", [portOption]: takenPort }),
+      );
+      const next = await startStandIns({ dataDir, bucket: "floe-port", table: "floe-port" });
+      cleanups.push(() => next.stop());
+      const client = createDynamoDbClient(standInAwsConfig(next));
+      cleanups.push(() => client.destroy());
+      const read = await new DynamoManifestStore(client, next.table).get("p", "head");
+      // Assess
+      expect(error).toMatchObject({ code: "EADDRINUSE" });
+      expect(read).toBeUndefined();
+    },
+  );
 
   it("forgets everything without a data dir", async () => {
     // Prepare

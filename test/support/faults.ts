@@ -154,3 +154,25 @@ export class UnconditionalHeadStore implements ManifestStore {
     return this.inner.query(pk, options);
   }
 }
+
+/** Counts requests by kind, whatever store is underneath (request-cost assertions). */
+export class CountingManifestStore implements ManifestStore {
+  readonly counts = { get: 0, put: 0, delete: 0, query: 0 };
+  constructor(private readonly inner: ManifestStore) {}
+  get(pk: string, sk: string) {
+    this.counts.get++;
+    return this.inner.get(pk, sk);
+  }
+  put(item: ManifestItem, condition: WriteCondition) {
+    this.counts.put++;
+    return this.inner.put(item, condition);
+  }
+  delete(pk: string, sk: string, condition?: WriteCondition) {
+    this.counts.delete++;
+    return this.inner.delete(pk, sk, condition);
+  }
+  query(pk: string, options?: QueryOptions) {
+    this.counts.query++;
+    return this.inner.query(pk, options);
+  }
+}

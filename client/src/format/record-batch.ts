@@ -161,9 +161,11 @@ function compressionOf(attributes: number, pos: number): Compression {
 
 /**
  * Reads and validates the 61-byte header of the batch at `pos`: magic 2, a batchLength that fits
- * in `buf`, a known codec, counts consistent with the length. Does not check the CRC.
+ * in `buf`, a known codec, counts consistent with the length. With `verifyCrc` the CRC is checked
+ * before any CRC-covered field is interpreted, so corruption reads as "crc", not as a confusing
+ * field error.
  */
-export function readBatchHeader(buf: Uint8Array, pos: number): BatchHeader {
+export function readBatchHeader(buf: Uint8Array, pos: number, options: { verifyCrc?: boolean } = {}): BatchHeader {
   if (!(Number.isInteger(pos) && pos >= 0 && pos <= buf.length)) {
     throw new RangeError(`readBatchHeader: position ${pos} outside ${buf.length} bytes`);
   }
@@ -185,6 +187,8 @@ export function readBatchHeader(buf: Uint8Array, pos: number): BatchHeader {
   if (batchLength > available - BATCH_LENGTH_OVERHEAD_BYTES) {
     throw new FormatError("truncated", `batch of ${batchLength + 12} bytes, ${available} available`, pos);
   }
+  const crc = readInt32(buf, pos + CRC_AT) >>> 0;
+  if (options.verifyCrc) checkCrc(buf, pos, pos + BATCH_LENGTH_OVERHEAD_BYTES + batchLength, crc);
   const attributes = readInt16(buf, pos + ATTRIBUTES_AT);
   const compression = compressionOf(attributes, pos + ATTRIBUTES_AT);
   const lastOffsetDelta = readInt32(buf, pos + LAST_OFFSET_DELTA_AT);
@@ -207,7 +211,7 @@ export function readBatchHeader(buf: Uint8Array, pos: number): BatchHeader {
     batchLength,
     partitionLeaderEpoch: readInt32(buf, pos + PARTITION_LEADER_EPOCH_AT),
     magic,
-    crc: readInt32(buf, pos + CRC_AT) >>> 0,
+    crc,
     attributes,
     compression,
     lastOffsetDelta,
@@ -235,13 +239,13 @@ export function batchLastOffset(header: BatchHeader): number {
 
 /** Throws FormatError("crc") unless the stored CRC matches the batch at `pos`. */
 export function verifyBatchCrc(buf: Uint8Array, pos: number, header: BatchHeader): void {
-  const actual = crc32c(buf, pos + ATTRIBUTES_AT, pos + batchSizeBytes(header));
-  if (actual !== header.crc) {
-    throw new FormatError(
-      "crc",
-      `CRC-32C ${actual.toString(16)} != stored ${header.crc.toString(16)}`,
-      pos + CRC_AT,
-    );
+  checkCrc(buf, pos, pos + batchSizeBytes(header), header.crc);
+}
+
+function checkCrc(buf: Uint8Array, pos: number, end: number, stored: number): void {
+  const actual = crc32c(buf, pos + ATTRIBUTES_AT, end);
+  if (actual !== stored) {
+    throw new FormatError("crc", `CRC-32C ${actual.toString(16)} != stored ${stored.toString(16)}`, pos + CRC_AT);
   }
 }
 
@@ -260,8 +264,7 @@ export function splitBatches(buf: Uint8Array, options: { verifyCrc?: boolean } =
   const out: SplitBatch[] = [];
   let pos = 0;
   while (pos < buf.length) {
-    const header = readBatchHeader(buf, pos);
-    if (verifyCrc) verifyBatchCrc(buf, pos, header);
+    const header = readBatchHeader(buf, pos, { verifyCrc });
     const sizeBytes = batchSizeBytes(header);
     out.push({ pos, header, sizeBytes });
     pos += sizeBytes;
@@ -287,8 +290,7 @@ export function decodeRecordBatches(buf: Uint8Array, options: DecodeOptions = {}
   const batches: DecodedBatch[] = [];
   let pos = 0;
   while (pos < buf.length) {
-    const header = readBatchHeader(buf, pos);
-    if (verifyCrc) verifyBatchCrc(buf, pos, header);
+    const header = readBatchHeader(buf, pos, { verifyCrc });
     const sizeBytes = batchSizeBytes(header);
     const records: DecodedRecord[] = [];
     const recordsStart = pos + BATCH_HEADER_BYTES;

@@ -11,8 +11,8 @@
  * in file-system walk order, which equals byte order only for keys whose `/`-separated segments
  * do not prefix one another at the same level (fixed-width segments, as the engine writes them).
  */
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import type { Server } from "node:http";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, type RequestListener, type Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -54,16 +54,14 @@ interface DynaliteOptions {
 
 /** The part of s3rver (a Koa app; ships no types) used here. */
 interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-  httpServer?: Server;
+  configureBuckets(): Promise<unknown>;
+  /** Koa's request listener. */
+  callback(): RequestListener;
   /** The FilesystemStore behind the app (patched for ranges, see s3rver-fixes.ts). */
   store: unknown;
 }
 
 interface S3rverOptions {
-  address: string;
-  port: number;
   silent: boolean;
   directory: string;
   configureBuckets: Array<{ name: string }>;
@@ -94,6 +92,7 @@ export async function startStandIns(options: StandInOptions): Promise<StandIns> 
     if (failures.length > 0) throw failures[0];
   };
   if (tempDir !== undefined) stoppers.push(() => rm(tempDir, { recursive: true, force: true }));
+  if (options.dataDir !== undefined) stoppers.push(await lockDataDir(options.dataDir));
 
   try {
     const dynamoServer = dynalite({
@@ -103,28 +102,36 @@ export async function startStandIns(options: StandInOptions): Promise<StandIns> 
       updateTableMs: 0,
       ...(dynamoDir === undefined ? {} : { path: dynamoDir }),
     });
-    const dynamoPort = await listen(dynamoServer, options.dynamodbPort ?? 0, host);
     // dynalite's close() also closes its LevelDB, releasing the lock for the next start.
     const closeDynamo = promisify(dynamoServer.close.bind(dynamoServer));
+    const dynamoPort = await listen(dynamoServer, options.dynamodbPort ?? 0, host).catch(
+      async (error: unknown) => {
+        // The LevelDB is already open, and dynalite closes it only from close() on a listening
+        // server; left open, it makes the next start on this data dir crash the process.
+        await listen(dynamoServer, 0, "127.0.0.1");
+        await closeDynamo();
+        throw error;
+      },
+    );
     stoppers.push(() => closeServer(dynamoServer, closeDynamo));
 
     const s3rver = new S3rver({
-      address: host,
-      port: options.s3Port ?? 0,
       silent: true,
       directory: s3Dir,
       // Created straight in the store, no HTTP round trip; a no-op when it exists.
       configureBuckets: [{ name: options.bucket }],
     });
     patchS3rverRanges(s3rver.store);
-    const s3Address = await s3rver.run();
-    stoppers.push(() => {
-      const server = s3rver.httpServer;
-      return server === undefined ? Promise.resolve() : closeServer(server, () => s3rver.close());
-    });
+    await s3rver.configureBuckets();
+    // Our own server rather than s3rver.run(): run() leaves listen errors (EADDRINUSE) as an
+    // unhandled 'error' event that kills the process instead of rejecting.
+    const s3Server = createServer(s3rver.callback());
+    const s3Port = await listen(s3Server, options.s3Port ?? 0, host);
+    const closeS3 = promisify(s3Server.close.bind(s3Server));
+    stoppers.push(() => closeServer(s3Server, closeS3));
 
     const endpoints = {
-      s3Endpoint: `http://${urlHost(host)}:${s3Address.port}`,
+      s3Endpoint: `http://${urlHost(host)}:${s3Port}`,
       dynamodbEndpoint: `http://${urlHost(host)}:${dynamoPort}`,
     };
     const dynamodb = createDynamoDbClient(standInAwsConfig(endpoints));
@@ -137,6 +144,38 @@ export async function startStandIns(options: StandInOptions): Promise<StandIns> 
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * One owner per data dir. A second dynalite on the same LevelDB does not fail cleanly: it crashes
+ * the whole process later with an uncaught "Database is closed". A pid file turns that into a
+ * clear error up front. A lock left by a dead process (SIGKILL) is taken over.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const lockPath = join(dataDir, "floe.lock");
+  try {
+    await writeFile(lockPath, String(process.pid), { flag: "wx" });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    const owner = Number((await readFile(lockPath, "utf8").catch(() => "")).trim());
+    if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
+      throw new Error(
+        `data dir ${dataDir} is in use by process ${owner}: stop it or use another data dir (if no such process runs, delete ${lockPath})`,
+      );
+    }
+    await writeFile(lockPath, String(process.pid));
+  }
+  return () => rm(lockPath, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

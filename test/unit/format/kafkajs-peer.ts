@@ -109,30 +109,33 @@ const buf = (data: Uint8Array | null): Buffer | null =>
 
 /**
  * kafkajs's header object: duplicate keys become arrays. It cannot carry interleaved keys
- * (a, b, a), and its size computation throws on null header values.
+ * (a, b, a), reorders integer-like keys first (JS property order), and its size computation
+ * throws on null header values.
  */
 export function kafkajsHeaders(headers: RecordHeader[]): KafkajsHeaders {
   const out: KafkajsHeaders = {};
   for (const { key, value } of headers) {
-    const existing = out[key];
     const v = buf(value);
-    if (existing === undefined) out[key] = v;
-    else if (Array.isArray(existing)) existing.push(v);
-    else out[key] = [existing, v];
+    const existing = Object.hasOwn(out, key) ? out[key] : undefined;
+    // defineProperty: a plain assignment to "__proto__" would replace the prototype instead.
+    const next = existing === undefined ? v : Array.isArray(existing) ? [...existing, v] : [existing, v];
+    Object.defineProperty(out, key, { value: next, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
 
-/** True when kafkajs's encoder can express these headers in this order. */
+/** True when kafkajs's encoder writes exactly these headers, in this order. */
 export function kafkajsCanEncodeHeaders(headers: RecordHeader[]): boolean {
-  const seen = new Set<string>();
-  for (let i = 0; i < headers.length; i++) {
-    const h = headers[i]!;
-    if (h.value === null) return false;
-    if (seen.has(h.key) && headers[i - 1]?.key !== h.key) return false;
-    seen.add(h.key);
-  }
-  return true;
+  if (headers.some((h) => h.value === null)) return false;
+  const object = kafkajsHeaders(headers);
+  const flattened = Object.keys(object).flatMap((key) => {
+    const v = object[key]!;
+    return (Array.isArray(v) ? v : [v]).map((value) => ({ key, value }));
+  });
+  return (
+    flattened.length === headers.length &&
+    flattened.every((f, i) => f.key === headers[i]!.key && f.value?.equals(headers[i]!.value!) === true)
+  );
 }
 
 /** Encodes a batch the way kafkajs's Produce v3 request does, with our input's field values. */

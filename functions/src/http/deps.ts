@@ -1,0 +1,23 @@
+import type { ServerLimits } from "../config.js";
+import type { Appender } from "../engine/append-types.js";
+import type { HeadWatcher } from "../engine/head-watcher.js";
+import type { FloeLog } from "../engine/log.js";
+import type { Clock } from "../ports/clock.js";
+import type { ErrorLogger } from "./errors.js";
+
+/** What the HTTP app needs; the container agent, the Lambda handlers and the tests each build one. */
+export interface AppDeps {
+  log: FloeLog;
+  /** The engine itself (one object per request: Lambda) or the agent's batcher (containers). */
+  appender: Appender;
+  watcher: HeadWatcher;
+  limits: ServerLimits;
+  /** Bearer tokens accepted; empty = no authentication (local use). */
+  apiTokens: string[];
+  clock: Clock;
+  platform: "container" | "lambda";
+  /** Picks the sticky partition of keyless records; Math.random unless a test seeds it. */
+  random?: () => number;
+  /** Where unexpected exceptions are reported; stderr unless a test listens. */
+  logError?: ErrorLogger;
+}

@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import { FloeError } from "../../../client/src/errors.js";
+import { Batcher } from "../../../functions/src/agent/batcher.js";
+import type { AppendOutcome, PartitionAppend } from "../../../functions/src/engine/append-types.js";
+import type { TopicMeta } from "../../../functions/src/engine/model.js";
+import { DEFAULT_TOPIC_CONFIG } from "../../../functions/src/engine/topic-config.js";
+
+const topic: TopicMeta = { name: "t", topicId: "id", partitions: 4, config: DEFAULT_TOPIC_CONFIG, createdAt: 0, version: 1 };
+
+function append(bytes: number, partition = 0): PartitionAppend {
+  return { topic, partition, payload: new Uint8Array(bytes), recordCount: 1, batchCount: 1, firstTimestamp: 0, maxTimestamp: 0 };
+}
+
+/** A flush that records what it was given and answers each append with its index. */
+function recordingFlush() {
+  const flushes: PartitionAppend[][] = [];
+  let gate: Promise<void> = Promise.resolve();
+  return {
+    flushes,
+    hold() {
+      let open!: () => void;
+      gate = new Promise((r) => {
+        open = r;
+      });
+      return open;
+    },
+    flush: async (appends: PartitionAppend[]): Promise<AppendOutcome[]> => {
+      flushes.push(appends);
+      await gate;
+      return appends.map((_, i) => ({ ok: true, baseOffset: i, lastOffset: i, duplicate: false }));
+    },
+  };
+}
+
+describe("Batcher", () => {
+  it("puts requests arriving within linger into one flush and answers each in order", async () => {
+    // Prepare
+    const f = recordingFlush();
+    const batcher = new Batcher({ flush: f.flush, lingerMs: 20, segmentBytesMax: 1 << 20, inflightBytesMax: 1 << 20, maxConcurrentFlushes: 2 });
+    // Act
+    const [a, b] = await Promise.all([batcher.append([append(10), append(10, 1)]), batcher.append([append(10, 2)])]);
+    // Assess
+    expect(f.flushes).toHaveLength(1);
+    expect(f.flushes[0]).toHaveLength(3);
+    expect(a!.map((o) => (o.ok ? o.baseOffset : -1))).toEqual([0, 1]);
+    expect(b!.map((o) => (o.ok ? o.baseOffset : -1))).toEqual([2]);
+  });
+
+  it("flushes at once when the segment size is reached, without waiting for linger", async () => {
+    const f = recordingFlush();
+    const batcher = new Batcher({ flush: f.flush, lingerMs: 60_000, segmentBytesMax: 100, inflightBytesMax: 1 << 20, maxConcurrentFlushes: 2 });
+    await batcher.append([append(100)]);
+    expect(f.flushes).toHaveLength(1);
+  });
+
+  it("answers throttled with Retry-After past the in-flight byte limit and changes nothing", async () => {
+    const f = recordingFlush();
+    const open = f.hold();
+    const batcher = new Batcher({ flush: f.flush, lingerMs: 0, segmentBytesMax: 1000, inflightBytesMax: 150, maxConcurrentFlushes: 1 });
+    const first = batcher.append([append(100)]);
+    const refused = batcher.append([append(100)]);
+    await expect(refused).rejects.toMatchObject({ code: "throttled", status: 429, retryAfterSeconds: 1 });
+    expect(batcher.inflight).toBe(100);
+    open();
+    await first;
+    expect(batcher.inflight).toBe(0);
+    expect(f.flushes.flat()).toHaveLength(1);
+  });
+
+  it("lets appends join a batch waiting for a flush slot, so batches grow under load", async () => {
+    const f = recordingFlush();
+    const open = f.hold();
+    const batcher = new Batcher({ flush: f.flush, lingerMs: 0, segmentBytesMax: 1000, inflightBytesMax: 1 << 20, maxConcurrentFlushes: 1 });
+    const all = [batcher.append([append(10)]), batcher.append([append(10)]), batcher.append([append(10)]), batcher.append([append(10)])];
+    open();
+    await Promise.all(all);
+    expect(f.flushes.map((x) => x.length)).toEqual([1, 3]);
+  });
+
+  it("flushes what it accepted on close and refuses appends afterwards", async () => {
+    const f = recordingFlush();
+    const batcher = new Batcher({ flush: f.flush, lingerMs: 60_000, segmentBytesMax: 1 << 20, inflightBytesMax: 1 << 20, maxConcurrentFlushes: 2 });
+    const accepted = batcher.append([append(10)]);
+    await batcher.close();
+    expect((await accepted)[0]).toMatchObject({ ok: true });
+    await expect(batcher.append([append(10)])).rejects.toBeInstanceOf(FloeError);
+  });
+
+  it("rejects every request of a flush that throws", async () => {
+    const batcher = new Batcher({
+      flush: () => Promise.reject(new Error("crash")),
+      lingerMs: 5,
+      segmentBytesMax: 1 << 20,
+      inflightBytesMax: 1 << 20,
+      maxConcurrentFlushes: 1,
+    });
+    const results = await Promise.allSettled([batcher.append([append(1)]), batcher.append([append(1)])]);
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    expect(batcher.inflight).toBe(0);
+  });
+});
