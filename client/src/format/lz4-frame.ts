@@ -44,8 +44,6 @@ export interface Lz4Frame {
   blocks: Lz4Block[];
   /** Position of the content checksum, or -1. */
   contentChecksumPos: number;
-  /** An upper bound of the decompressed size from block sizes alone (no sequence scan). */
-  outputBoundBytes: number;
 }
 
 function u32le(data: Uint8Array, pos: number): number {
@@ -79,7 +77,6 @@ export function parseLz4Frame(data: Uint8Array): Lz4Frame {
   const hcPos = pos;
   pos += 1;
   const blocks: Lz4Block[] = [];
-  let outputBoundBytes = 0;
   for (;;) {
     if (len - pos < 4) throw new FormatError("truncated", "LZ4 frame ends inside a block header", pos);
     const word = u32le(data, pos);
@@ -92,7 +89,6 @@ export function parseLz4Frame(data: Uint8Array): Lz4Frame {
     const checksumBytes = blockChecksum ? 4 : 0;
     if (len - pos < size + checksumBytes) throw new FormatError("truncated", "LZ4 block truncated", pos);
     blocks.push({ start: pos, end: pos + size, compressed, checksumPos: blockChecksum ? pos + size : -1 });
-    outputBoundBytes += compressed ? blockMaxBytes : size;
     pos += size + checksumBytes;
   }
   let contentChecksumPos = -1;
@@ -109,7 +105,6 @@ export function parseLz4Frame(data: Uint8Array): Lz4Frame {
     hcPos,
     blocks,
     contentChecksumPos,
-    outputBoundBytes,
   };
 }
 

@@ -105,7 +105,7 @@ export function encodeRecordBatch(input: BatchInput): Uint8Array {
   let w: ByteWriter;
   if (compression === "none") {
     w = new ByteWriter(BATCH_HEADER_BYTES + plan.totalBytes);
-    w.pos = BATCH_HEADER_BYTES; // header is written last, once the CRC is known
+    w.pos = BATCH_HEADER_BYTES; // the header goes in last, once sizes are known; then the CRC
     writeRecords(w, records, firstTimestamp, offsetDeltas, plan);
   } else {
     const section = new ByteWriter(plan.totalBytes);
@@ -165,7 +165,11 @@ function compressionOf(attributes: number, pos: number): Compression {
  * before any CRC-covered field is interpreted, so corruption reads as "crc", not as a confusing
  * field error.
  */
-export function readBatchHeader(buf: Uint8Array, pos: number, options: { verifyCrc?: boolean } = {}): BatchHeader {
+export function readBatchHeader(
+  buf: Uint8Array,
+  pos: number,
+  options: { verifyCrc?: boolean } = {},
+): BatchHeader {
   if (!(Number.isInteger(pos) && pos >= 0 && pos <= buf.length)) {
     throw new RangeError(`readBatchHeader: position ${pos} outside ${buf.length} bytes`);
   }
@@ -245,7 +249,11 @@ export function verifyBatchCrc(buf: Uint8Array, pos: number, header: BatchHeader
 function checkCrc(buf: Uint8Array, pos: number, end: number, stored: number): void {
   const actual = crc32c(buf, pos + ATTRIBUTES_AT, end);
   if (actual !== stored) {
-    throw new FormatError("crc", `CRC-32C ${actual.toString(16)} != stored ${stored.toString(16)}`, pos + CRC_AT);
+    throw new FormatError(
+      "crc",
+      `CRC-32C ${actual.toString(16)} != stored ${stored.toString(16)}`,
+      pos + CRC_AT,
+    );
   }
 }
 

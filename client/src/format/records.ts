@@ -75,7 +75,8 @@ export function planRecords(
 }
 
 function checkBytes(data: Uint8Array | null, what: string, index: number): void {
-  if (data !== null && !(data instanceof Uint8Array)) {
+  // The tag, not instanceof: arrays from another realm (iframe, worker, vm) are valid input too.
+  if (data !== null && Object.prototype.toString.call(data) !== "[object Uint8Array]") {
     throw new FormatError("invalid", `record ${index}: ${what} must be a Uint8Array or null`);
   }
 }

@@ -19,15 +19,23 @@ export interface AppendOptions {
 }
 
 /** Checks every record against the topic's `max.message.bytes` (413 `record_too_large`). */
-export function checkRecordSizes(topic: TopicMeta, records: readonly RecordInput[], firstIndex = 0): number[] {
+export function checkRecordSizes(
+  topic: TopicMeta,
+  records: readonly RecordInput[],
+  firstIndex = 0,
+): number[] {
   const limit = topic.config["max.message.bytes"];
   return records.map((record, i) => {
     const size = recordBytes(record);
     if (size > limit) {
-      throw new FloeError("record_too_large", `record ${firstIndex + i} has ${size} bytes; the topic's max.message.bytes is ${limit}`, {
-        limit_bytes: limit,
-        index: firstIndex + i,
-      });
+      throw new FloeError(
+        "record_too_large",
+        `record ${firstIndex + i} has ${size} bytes; the topic's max.message.bytes is ${limit}`,
+        {
+          limit_bytes: limit,
+          index: firstIndex + i,
+        },
+      );
     }
     return size;
   });
@@ -53,7 +61,10 @@ export function appendFromRecords(
     let bytes = 0;
     while (end < records.length && (end === start || bytes + sizes[end]! <= limit)) bytes += sizes[end++]!;
     batches.push(
-      encodeRecordBatch({ records: records.slice(start, end), compression: bytes > COMPRESS_ABOVE_BYTES ? "lz4" : "none" }),
+      encodeRecordBatch({
+        records: records.slice(start, end),
+        compression: bytes > COMPRESS_ABOVE_BYTES ? "lz4" : "none",
+      }),
     );
     start = end;
   }

@@ -14,7 +14,9 @@ export const BATCH_MEDIA_TYPE = "application/vnd.floe.batch";
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 function tooLarge(limitBytes: number): FloeError {
-  return new FloeError("request_too_large", `the request body exceeds ${limitBytes} bytes`, { limit_bytes: limitBytes });
+  return new FloeError("request_too_large", `the request body exceeds ${limitBytes} bytes`, {
+    limit_bytes: limitBytes,
+  });
 }
 
 /** The request's media type (lower case, without parameters), or undefined when none was sent. */
@@ -32,9 +34,13 @@ export function requireMediaType<T extends string>(request: Request, accepted: r
   const type = mediaTypeOf(request) ?? JSON_MEDIA_TYPE;
   const found = accepted.find((a) => a === type);
   if (found === undefined) {
-    throw new FloeError("unsupported_media_type", `Content-Type must be ${accepted.join(" or ")}, not ${type}`, {
-      accepted: accepted.join(", "),
-    });
+    throw new FloeError(
+      "unsupported_media_type",
+      `Content-Type must be ${accepted.join(" or ")}, not ${type}`,
+      {
+        accepted: accepted.join(", "),
+      },
+    );
   }
   return found;
 }
@@ -83,7 +89,9 @@ export function parseJson<S extends z.ZodType>(bytes: Uint8Array, schema: S): z.
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw invalidRequest(`malformed JSON in the request body: ${error instanceof Error ? error.message : String(error)}`);
+    throw invalidRequest(
+      `malformed JSON in the request body: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const result = schema.safeParse(value);
   if (!result.success) throw describeIssues("body", result.error);
@@ -91,7 +99,11 @@ export function parseJson<S extends z.ZodType>(bytes: Uint8Array, schema: S): z.
 }
 
 /** Reads a JSON body within the limit and validates it against `schema`. */
-export async function readJsonBody<S extends z.ZodType>(request: Request, limitBytes: number, schema: S): Promise<z.output<S>> {
+export async function readJsonBody<S extends z.ZodType>(
+  request: Request,
+  limitBytes: number,
+  schema: S,
+): Promise<z.output<S>> {
   requireMediaType(request, [JSON_MEDIA_TYPE]);
   return parseJson(await readBodyBytes(request, limitBytes), schema);
 }

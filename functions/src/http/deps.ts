@@ -20,4 +20,6 @@ export interface AppDeps {
   random?: () => number;
   /** Where unexpected exceptions are reported; stderr unless a test listens. */
   logError?: ErrorLogger;
+  /** How often an idle Server-Sent Events stream pings (default 15 s). */
+  ssePingMs?: number;
 }

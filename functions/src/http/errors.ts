@@ -11,7 +11,10 @@ import { FormatError } from "../../../client/src/format/index.js";
 export type ErrorLogger = (error: unknown) => void;
 
 export const stderrLogger: ErrorLogger = (error) => {
-  console.error("floe: unexpected error while serving a request:", error instanceof Error ? (error.stack ?? error.message) : error);
+  console.error(
+    "floe: unexpected error while serving a request:",
+    error instanceof Error ? (error.stack ?? error.message) : error,
+  );
 };
 
 /** Hono raises HTTPException for its own rejections; map the statuses it uses onto our codes. */
@@ -48,6 +51,7 @@ export function toFloeError(error: unknown, log: ErrorLogger): FloeError {
 /** The reply for an error: its table status, its JSON, and Retry-After for 429/503. */
 export function errorResponse(error: FloeError): Response {
   const headers: Record<string, string> = { "Content-Type": "application/json" };
-  if (error.status === 429 || error.status === 503) headers["Retry-After"] = String(Math.max(0, Math.ceil(error.retryAfterSeconds ?? 1)));
+  if (error.status === 429 || error.status === 503)
+    headers["Retry-After"] = String(Math.max(0, Math.ceil(error.retryAfterSeconds ?? 1)));
   return new Response(JSON.stringify(error.toJSON()), { status: error.status, headers });
 }

@@ -9,7 +9,7 @@
  * replacement characters: silently altering data is worse than asking for base64.
  */
 import { Buffer } from "node:buffer";
-import { FloeError, invalidRequest } from "../../../client/src/errors.js";
+import { type FloeError, invalidRequest } from "../../../client/src/errors.js";
 import type { DecodedRecord, RecordHeader, RecordInput } from "../../../client/src/format/index.js";
 import type { FetchedRecord, ProduceRecord, RecordFormat } from "./schemas.js";
 
@@ -29,13 +29,21 @@ function nullableBytes(value: unknown, format: RecordFormat, field: string): Uin
 }
 
 /** A record from a JSON body as the encoder takes it; `defaultTimestamp` is the server's clock. */
-export function recordFromJson(record: ProduceRecord, format: RecordFormat, index: number, defaultTimestamp: number): RecordInput {
+export function recordFromJson(
+  record: ProduceRecord,
+  format: RecordFormat,
+  index: number,
+  defaultTimestamp: number,
+): RecordInput {
   const at = `records[${index}]`;
   // Keys and header values are binary only in base64 format; json format keeps them utf8.
   const textFormat: RecordFormat = format === "base64" ? "base64" : "utf8";
   let value: Uint8Array | null;
   if (format === "json") {
-    value = record.value === null || record.value === undefined ? null : Buffer.from(JSON.stringify(record.value), "utf8");
+    value =
+      record.value === null || record.value === undefined
+        ? null
+        : Buffer.from(JSON.stringify(record.value), "utf8");
   } else {
     value = nullableBytes(record.value, format, `${at}.value`);
   }
@@ -63,14 +71,23 @@ export function recordBytes(record: RecordInput): number {
 }
 
 function unreadable(offset: number, what: string, format: RecordFormat): FloeError {
-  return invalidRequest(`the ${what} of the record at offset ${offset} is not valid ${format === "json" ? "JSON" : "UTF-8"}; fetch with Floe-Format: base64`, {
-    offset,
-  });
+  return invalidRequest(
+    `the ${what} of the record at offset ${offset} is not valid ${format === "json" ? "JSON" : "UTF-8"}; fetch with Floe-Format: base64`,
+    {
+      offset,
+    },
+  );
 }
 
-function bytesToText(bytes: Uint8Array | null, format: RecordFormat, offset: number, what: string): string | null {
+function bytesToText(
+  bytes: Uint8Array | null,
+  format: RecordFormat,
+  offset: number,
+  what: string,
+): string | null {
   if (bytes === null) return null;
-  if (format === "base64") return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+  if (format === "base64")
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
   try {
     return utf8.decode(bytes);
   } catch {
@@ -92,7 +109,10 @@ export function recordToJson(record: DecodedRecord, format: RecordFormat): Fetch
   return {
     key: bytesToText(record.key, textFormat, record.offset, "key"),
     value,
-    headers: record.headers.map((h) => ({ name: h.key, value: bytesToText(h.value, textFormat, record.offset, `header ${h.key}`) })),
+    headers: record.headers.map((h) => ({
+      name: h.key,
+      value: bytesToText(h.value, textFormat, record.offset, `header ${h.key}`),
+    })),
     timestamp: record.timestamp,
     offset: record.offset,
   };

@@ -40,19 +40,25 @@ export const RECORD_FORMATS = ["utf8", "base64", "json"] as const;
 export type RecordFormat = (typeof RECORD_FORMATS)[number];
 
 export const FormatHeaders = z.object({
-  "Floe-Format": z.enum(RECORD_FORMATS).optional().openapi({
-    description:
-      "Encoding of keys, values and header values in JSON bodies: utf8 (default), base64, or json " +
-      "(values are any JSON value, stored as their UTF-8 JSON text; keys and header values stay utf8).",
-  }),
+  "Floe-Format": z
+    .enum(RECORD_FORMATS)
+    .optional()
+    .openapi({
+      description:
+        "Encoding of keys, values and header values in JSON bodies: utf8 (default), base64, or json " +
+        "(values are any JSON value, stored as their UTF-8 JSON text; keys and header values stay utf8).",
+    }),
 });
 
 // ---- records -----------------------------------------------------------------------------------
 
-const RecordHeaderJson = z.strictObject({ name: z.string(), value: z.string().nullable() }).openapi("RecordHeader");
+const RecordHeaderJson = z
+  .strictObject({ name: z.string(), value: z.string().nullable() })
+  .openapi("RecordHeader");
 
 const recordValue = z.unknown().openapi({
-  description: "A string (utf8 or base64 per Floe-Format) or null; with Floe-Format: json, any JSON value. null is a tombstone.",
+  description:
+    "A string (utf8 or base64 per Floe-Format) or null; with Floe-Format: json, any JSON value. null is a tombstone.",
 });
 
 export const ProduceRecord = z
@@ -61,7 +67,12 @@ export const ProduceRecord = z
     value: recordValue.optional(),
     headers: z.array(RecordHeaderJson).optional(),
     timestamp: timestampMs.optional().openapi({ description: "defaults to the server's clock" }),
-    partition: z.number().int().min(0).optional().openapi({ description: "only on POST /v1/topics/{topic}/records" }),
+    partition: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .openapi({ description: "only on POST /v1/topics/{topic}/records" }),
   })
   .openapi("ProduceRecord");
 export type ProduceRecord = z.output<typeof ProduceRecord>;
@@ -79,20 +90,29 @@ export type FetchedRecord = z.output<typeof FetchedRecord>;
 
 // ---- produce -----------------------------------------------------------------------------------
 
-export const ProduceRequest = z.strictObject({ records: z.array(ProduceRecord).min(1) }).openapi("ProduceRequest");
+export const ProduceRequest = z
+  .strictObject({ records: z.array(ProduceRecord).min(1) })
+  .openapi("ProduceRequest");
 
 export const ProducerStampJson = z
   .strictObject({
     id: z.string().min(1).max(256),
     epoch: z.number().int().min(0).max(0x7fff),
-    sequence: z.number().int().min(0).max(0x7fffffff).openapi({ description: "sequence number of the first record" }),
+    sequence: z
+      .number()
+      .int()
+      .min(0)
+      .max(0x7fffffff)
+      .openapi({ description: "sequence number of the first record" }),
   })
   .openapi("Producer");
 
 export const PartitionProduceRequest = z
   .strictObject({
     records: z.array(ProduceRecord).min(1),
-    match_offset: offset.optional().openapi({ description: "append only if the partition's next offset equals this" }),
+    match_offset: offset
+      .optional()
+      .openapi({ description: "append only if the partition's next offset equals this" }),
     producer: ProducerStampJson.optional(),
   })
   .openapi("PartitionProduceRequest");
@@ -127,7 +147,9 @@ export const PartitionProduceReply = z
 
 export const FetchQuery = z.object({
   offset: decimalInteger("offset").optional().openapi({ description: "first offset to read" }),
-  timestamp: decimalInteger("timestamp").optional().openapi({ description: "read from the first record at or after this time (ms)" }),
+  timestamp: decimalInteger("timestamp")
+    .optional()
+    .openapi({ description: "read from the first record at or after this time (ms)" }),
   tail_offset: decimalInteger("tail_offset").optional().openapi({ description: "read the last K records" }),
   max_records: decimalInteger("max_records").optional(),
   max_bytes: decimalInteger("max_bytes").optional(),
@@ -141,7 +163,10 @@ export const FetchQuery = z.object({
     .enum(["true", "false"])
     .transform((v) => v === "true")
     .optional()
-    .openapi({ type: "boolean", description: "move an out-of-range start to the nearest bound instead of 416" }),
+    .openapi({
+      type: "boolean",
+      description: "move an out-of-range start to the nearest bound instead of 416",
+    }),
 });
 
 export const FetchHeaders = FormatHeaders.extend({
@@ -170,7 +195,9 @@ const ERROR_CODES = Object.keys(ERROR_TABLE) as [ErrorCode, ...ErrorCode[]];
 
 export const ErrorBody = z
   .looseObject({ error_code: z.enum(ERROR_CODES), message: z.string(), retriable: z.boolean() })
-  .openapi("Error", { description: "Every error; code-specific fields (expected_offset, limit_bytes, ...) may be added." });
+  .openapi("Error", {
+    description: "Every error; code-specific fields (expected_offset, limit_bytes, ...) may be added.",
+  });
 
 /** The error replies a route documents, grouped by status, plus those every route may give. */
 export function errorResponses(...codes: ErrorCode[]) {
@@ -182,9 +209,15 @@ export function errorResponses(...codes: ErrorCode[]) {
     if (!list.includes(code)) list.push(code);
     byStatus.set(status, list);
   }
-  const responses: Record<number, { description: string; content: { "application/json": { schema: typeof ErrorBody } } }> = {};
+  const responses: Record<
+    number,
+    { description: string; content: { "application/json": { schema: typeof ErrorBody } } }
+  > = {};
   for (const [status, list] of byStatus) {
-    responses[status] = { description: list.join(" | "), content: { "application/json": { schema: ErrorBody } } };
+    responses[status] = {
+      description: list.join(" | "),
+      content: { "application/json": { schema: ErrorBody } },
+    };
   }
   return responses;
 }

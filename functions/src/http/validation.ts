@@ -15,7 +15,12 @@ export function fieldPath(path: readonly PropertyKey[]): string {
 /** Where the bad value was: the body, a query parameter, a path parameter or a header. */
 export type ValidationTarget = "body" | "query" | "path" | "header";
 
-const TARGET_NAMES: Record<string, ValidationTarget> = { json: "body", query: "query", param: "path", header: "header" };
+const TARGET_NAMES: Record<string, ValidationTarget> = {
+  json: "body",
+  query: "query",
+  param: "path",
+  header: "header",
+};
 
 export function validationTarget(target: string): ValidationTarget {
   return TARGET_NAMES[target] ?? "body";
@@ -26,6 +31,9 @@ export function describeIssues(target: ValidationTarget, error: z.ZodError): Flo
   const first = issues[0];
   const field = first ? fieldPath(first.path) : "";
   const where = field === "" ? `the ${target}` : target === "body" ? field : `${target} ${field}`;
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? "s" : ""})` : "";
-  return invalidRequest(`${where}: ${first?.message ?? "invalid"}${more}`, { field: field === "" ? target : field });
+  const more =
+    issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? "s" : ""})` : "";
+  return invalidRequest(`${where}: ${first?.message ?? "invalid"}${more}`, {
+    field: field === "" ? target : field,
+  });
 }

@@ -1,7 +1,12 @@
 /** fast-check generators and comparison helpers shared by the format tests. */
 
 import fc from "fast-check";
-import type { BatchInput, DecodedRecord, RecordHeader, RecordInput } from "../../../client/src/format/index.js";
+import type {
+  BatchInput,
+  DecodedRecord,
+  RecordHeader,
+  RecordInput,
+} from "../../../client/src/format/index.js";
 
 const bytes = fc.uint8Array({ maxLength: 48 });
 const nullableBytes = fc.option(bytes, { nil: null, freq: 4 });
@@ -22,7 +27,10 @@ export function recordsArb(options: { maxLength?: number; headers?: fc.Arbitrary
           key: nullableBytes,
           value: fc.oneof(nullableBytes, fc.uint8Array({ minLength: 100, maxLength: 600 })),
           headers,
-          skew: fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: -(2 ** 40), max: 2 ** 40 })),
+          skew: fc.oneof(
+            fc.integer({ min: -1000, max: 1000 }),
+            fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
+          ),
         }),
         { minLength: 1, maxLength: options.maxLength ?? 12 },
       ),
@@ -36,7 +44,10 @@ export function recordsArb(options: { maxLength?: number; headers?: fc.Arbitrary
 export function batchArb(options: { maxRecords?: number; headers?: fc.Arbitrary<RecordHeader[]> } = {}) {
   return fc
     .record({
-      records: recordsArb({ maxLength: options.maxRecords ?? 12, ...(options.headers ? { headers: options.headers } : {}) }),
+      records: recordsArb({
+        maxLength: options.maxRecords ?? 12,
+        ...(options.headers ? { headers: options.headers } : {}),
+      }),
       compression: fc.constantFrom("none" as const, "lz4" as const),
       baseOffset: fc.oneof(fc.constant(0), fc.nat(), fc.integer({ min: 0, max: 2 ** 50 })),
       producer: fc.option(
@@ -51,24 +62,27 @@ export function batchArb(options: { maxRecords?: number; headers?: fc.Arbitrary<
       gaps: fc.option(fc.array(fc.nat(3), { minLength: 12, maxLength: 12 }), { nil: undefined }),
       extraSpan: fc.nat(5),
     })
-    .map(({ records, compression, baseOffset, producer, partitionLeaderEpoch, gaps, extraSpan }): BatchInput => {
-      const input: BatchInput = { records, compression, baseOffset, ...producer };
-      if (partitionLeaderEpoch !== undefined) input.partitionLeaderEpoch = partitionLeaderEpoch;
-      if (gaps !== undefined) {
-        // Compaction's shape: increasing deltas with holes, and a lastOffsetDelta past the last one.
-        let next = 0;
-        input.offsetDeltas = records.map((_, i) => {
-          const d = next + (gaps[i] ?? 0);
-          next = d + 1;
-          return d;
-        });
-        input.lastOffsetDelta = next - 1 + extraSpan;
-      }
-      return input;
-    });
+    .map(
+      ({ records, compression, baseOffset, producer, partitionLeaderEpoch, gaps, extraSpan }): BatchInput => {
+        const input: BatchInput = { records, compression, baseOffset, ...producer };
+        if (partitionLeaderEpoch !== undefined) input.partitionLeaderEpoch = partitionLeaderEpoch;
+        if (gaps !== undefined) {
+          // Compaction's shape: increasing deltas with holes, and a lastOffsetDelta past the last one.
+          let next = 0;
+          input.offsetDeltas = records.map((_, i) => {
+            const d = next + (gaps[i] ?? 0);
+            next = d + 1;
+            return d;
+          });
+          input.lastOffsetDelta = next - 1 + extraSpan;
+        }
+        return input;
+      },
+    );
 }
 
-export const hex = (data: Uint8Array | null): string | null => (data === null ? null : Buffer.from(data).toString("hex"));
+export const hex = (data: Uint8Array | null): string | null =>
+  data === null ? null : Buffer.from(data).toString("hex");
 
 /** What a decoded record should look like, from the encoder's input. */
 export function expectedRecords(input: BatchInput): object[] {

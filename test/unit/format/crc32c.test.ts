@@ -36,9 +36,9 @@ describe("crc32c", () => {
   it("computes a sub-range exactly like the CRC of that slice", () => {
     fc.assert(
       fc.property(
-        fc.uint8Array({ maxLength: 100 }).chain((data) =>
-          fc.tuple(fc.constant(data), fc.nat(data.length), fc.nat(data.length)),
-        ),
+        fc
+          .uint8Array({ maxLength: 100 })
+          .chain((data) => fc.tuple(fc.constant(data), fc.nat(data.length), fc.nat(data.length))),
         ([data, a, b]) => {
           const [start, end] = a <= b ? [a, b] : [b, a];
           expect(crc32c(data, start, end)).toBe(crc32c(data.slice(start, end)));

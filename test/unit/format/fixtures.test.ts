@@ -10,7 +10,8 @@ import {
 import { expectedRecords, normalized } from "./arbitraries.js";
 import { FIXTURE_CASES } from "./fixtures/cases.js";
 
-const load = (name: string) => new Uint8Array(readFileSync(new URL(`./fixtures/${name}.bin`, import.meta.url)));
+const load = (name: string) =>
+  new Uint8Array(readFileSync(new URL(`./fixtures/${name}.bin`, import.meta.url)));
 
 afterEach(() => setLz4Backend("auto"));
 
@@ -30,27 +31,30 @@ describe("kafkajs byte fixtures", () => {
   );
 
   for (const backend of ["native", "js"] as Lz4Backend[]) {
-    it.each(FIXTURE_CASES.map((c) => [c.name, c] as const))(`decodes %s back to its input (lz4: ${backend})`, (_name, fixture) => {
-      // Prepare
-      setLz4Backend(backend);
-      const bytes = load(fixture.name);
+    it.each(FIXTURE_CASES.map((c) => [c.name, c] as const))(
+      `decodes %s back to its input (lz4: ${backend})`,
+      (_name, fixture) => {
+        // Prepare
+        setLz4Backend(backend);
+        const bytes = load(fixture.name);
 
-      // Act
-      const batches = decodeRecordBatches(bytes);
-      const split = splitBatches(bytes);
+        // Act
+        const batches = decodeRecordBatches(bytes);
+        const split = splitBatches(bytes);
 
-      // Assess
-      expect(batches).toHaveLength(1);
-      const header = batches[0]!.header;
-      expect(normalized(batches[0]!.records)).toEqual(expectedRecords(fixture.input));
-      expect(header.compression).toBe(fixture.input.compression ?? "none");
-      expect([header.producerId, header.producerEpoch, header.baseSequence]).toEqual([
-        fixture.input.producerId ?? -1,
-        fixture.input.producerEpoch ?? -1,
-        fixture.input.baseSequence ?? -1,
-      ]);
-      expect(header.partitionLeaderEpoch).toBe(fixture.input.partitionLeaderEpoch ?? -1);
-      expect(split).toEqual([{ pos: 0, header, sizeBytes: bytes.length }]);
-    });
+        // Assess
+        expect(batches).toHaveLength(1);
+        const header = batches[0]!.header;
+        expect(normalized(batches[0]!.records)).toEqual(expectedRecords(fixture.input));
+        expect(header.compression).toBe(fixture.input.compression ?? "none");
+        expect([header.producerId, header.producerEpoch, header.baseSequence]).toEqual([
+          fixture.input.producerId ?? -1,
+          fixture.input.producerEpoch ?? -1,
+          fixture.input.baseSequence ?? -1,
+        ]);
+        expect(header.partitionLeaderEpoch).toBe(fixture.input.partitionLeaderEpoch ?? -1);
+        expect(split).toEqual([{ pos: 0, header, sizeBytes: bytes.length }]);
+      },
+    );
   }
 });

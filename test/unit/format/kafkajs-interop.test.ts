@@ -37,7 +37,10 @@ const decodableHeadersArb = fc.array(headerArb.filter(notPrototypeKey), { maxLen
 
 /** Headers kafkajs's encoder can express: grouped by key, in object-key order, no null values. */
 const encodableHeadersArb = fc
-  .array(headerArb.map((h) => ({ key: h.key, value: h.value ?? new Uint8Array(0) })), { maxLength: 4 })
+  .array(
+    headerArb.map((h) => ({ key: h.key, value: h.value ?? new Uint8Array(0) })),
+    { maxLength: 4 },
+  )
   .map((hs) => [...hs].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)))
   .filter(kafkajsCanEncodeHeaders);
 
@@ -47,56 +50,59 @@ describe("interop with kafkajs's RecordBatch v2 codec", () => {
   it.each(BACKENDS)("kafkajs decodes every batch we encode (lz4 backend: %s)", async (backend) => {
     setLz4Backend(backend);
     await fc.assert(
-      fc.asyncProperty(batchArb({ maxRecords: 8, headers: decodableHeadersArb }), async (input: BatchInput) => {
-        // Act
-        const batch = await kafkajsDecodeBatch(encodeRecordBatch(input));
+      fc.asyncProperty(
+        batchArb({ maxRecords: 8, headers: decodableHeadersArb }),
+        async (input: BatchInput) => {
+          // Act
+          const batch = await kafkajsDecodeBatch(encodeRecordBatch(input));
 
-        // Assess
-        const base = input.baseOffset ?? 0;
-        const deltas = input.offsetDeltas ?? input.records.map((_, i) => i);
-        expect({
-          firstOffset: batch.firstOffset,
-          firstTimestamp: batch.firstTimestamp,
-          maxTimestamp: batch.maxTimestamp,
-          lastOffsetDelta: batch.lastOffsetDelta,
-          producerId: batch.producerId,
-          producerEpoch: batch.producerEpoch,
-          firstSequence: batch.firstSequence,
-          partitionLeaderEpoch: batch.partitionLeaderEpoch,
-          inTransaction: batch.inTransaction,
-          isControlBatch: batch.isControlBatch,
-        }).toEqual({
-          firstOffset: String(base),
-          firstTimestamp: String(input.records[0]!.timestamp),
-          maxTimestamp: String(Math.max(...input.records.map((r) => r.timestamp))),
-          lastOffsetDelta: input.lastOffsetDelta ?? deltas[deltas.length - 1],
-          producerId: String(input.producerId ?? -1),
-          producerEpoch: input.producerEpoch ?? -1,
-          firstSequence: input.baseSequence ?? -1,
-          partitionLeaderEpoch: input.partitionLeaderEpoch ?? -1,
-          inTransaction: false,
-          isControlBatch: false,
-        });
-        expect(
-          batch.records.map((r) => ({
-            offset: r.offset,
-            timestamp: r.timestamp,
-            key: hex(r.key),
-            value: hex(r.value),
-            headers: Object.fromEntries(
-              Object.entries(r.headers).map(([k, v]) => [k, Array.isArray(v) ? v.map(hex) : hex(v)]),
-            ),
-          })),
-        ).toEqual(
-          input.records.map((r, i) => ({
-            offset: String(base + deltas[i]!),
-            timestamp: String(r.timestamp),
-            key: hex(r.key),
-            value: hex(r.value),
-            headers: groupedHeaders(r.headers),
-          })),
-        );
-      }),
+          // Assess
+          const base = input.baseOffset ?? 0;
+          const deltas = input.offsetDeltas ?? input.records.map((_, i) => i);
+          expect({
+            firstOffset: batch.firstOffset,
+            firstTimestamp: batch.firstTimestamp,
+            maxTimestamp: batch.maxTimestamp,
+            lastOffsetDelta: batch.lastOffsetDelta,
+            producerId: batch.producerId,
+            producerEpoch: batch.producerEpoch,
+            firstSequence: batch.firstSequence,
+            partitionLeaderEpoch: batch.partitionLeaderEpoch,
+            inTransaction: batch.inTransaction,
+            isControlBatch: batch.isControlBatch,
+          }).toEqual({
+            firstOffset: String(base),
+            firstTimestamp: String(input.records[0]!.timestamp),
+            maxTimestamp: String(Math.max(...input.records.map((r) => r.timestamp))),
+            lastOffsetDelta: input.lastOffsetDelta ?? deltas[deltas.length - 1],
+            producerId: String(input.producerId ?? -1),
+            producerEpoch: input.producerEpoch ?? -1,
+            firstSequence: input.baseSequence ?? -1,
+            partitionLeaderEpoch: input.partitionLeaderEpoch ?? -1,
+            inTransaction: false,
+            isControlBatch: false,
+          });
+          expect(
+            batch.records.map((r) => ({
+              offset: r.offset,
+              timestamp: r.timestamp,
+              key: hex(r.key),
+              value: hex(r.value),
+              headers: Object.fromEntries(
+                Object.entries(r.headers).map(([k, v]) => [k, Array.isArray(v) ? v.map(hex) : hex(v)]),
+              ),
+            })),
+          ).toEqual(
+            input.records.map((r, i) => ({
+              offset: String(base + deltas[i]!),
+              timestamp: String(r.timestamp),
+              key: hex(r.key),
+              value: hex(r.value),
+              headers: groupedHeaders(r.headers),
+            })),
+          );
+        },
+      ),
       { numRuns: 80 },
     );
   });
@@ -121,7 +127,9 @@ describe("interop with kafkajs's RecordBatch v2 codec", () => {
         ]);
         // Uncompressed, the two encoders must agree to the byte (LZ4 output differs by compressor).
         if (input.compression === "none") {
-          expect(Buffer.from(encodeRecordBatch(input)).toString("hex")).toBe(Buffer.from(bytes).toString("hex"));
+          expect(Buffer.from(encodeRecordBatch(input)).toString("hex")).toBe(
+            Buffer.from(bytes).toString("hex"),
+          );
         }
       }),
       { numRuns: 80 },

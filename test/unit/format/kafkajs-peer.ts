@@ -83,7 +83,9 @@ export const KafkajsEncoder = require("kafkajs/src/protocol/encoder.js") as new 
   writeVarLong(n: number): unknown;
 };
 export { Decoder as KafkajsDecoder };
-export const kafkajsCrc32c = require("kafkajs/src/protocol/recordBatch/crc32C/index.js") as (buffer: Buffer) => number;
+export const kafkajsCrc32c = require("kafkajs/src/protocol/recordBatch/crc32C/index.js") as (
+  buffer: Buffer,
+) => number;
 export const kafkajsMurmur2 = require("kafkajs/src/producer/partitioners/default/murmur2.js") as (
   key: Buffer | string,
 ) => number;

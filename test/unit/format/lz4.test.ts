@@ -46,7 +46,11 @@ const payload = fc.oneof(
     .array(fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 24 }), fc.integer({ min: 1, max: 60 })), {
       maxLength: 12,
     })
-    .map((parts) => Uint8Array.from(parts.flatMap(([chunk, times]) => Array.from({ length: times }, () => [...chunk]).flat()))),
+    .map((parts) =>
+      Uint8Array.from(
+        parts.flatMap(([chunk, times]) => Array.from({ length: times }, () => [...chunk]).flat()),
+      ),
+    ),
 );
 
 /** Deterministic pseudo-random bytes (xorshift) with repeated stretches, `size` long. */
@@ -97,7 +101,8 @@ describe("lz4 backends", () => {
         withBackend(backend, () => {
           const frame = lz4Compress(data);
           expect(Buffer.from(lz4Decompress(frame, data.length)).equals(Buffer.from(data))).toBe(true);
-          if (data.length > 0) expect(reasonOf(() => lz4Decompress(frame, data.length - 1))).toBe("too-large");
+          if (data.length > 0)
+            expect(reasonOf(() => lz4Decompress(frame, data.length - 1))).toBe("too-large");
         });
       }),
       { numRuns: 150 },
@@ -120,28 +125,32 @@ describe("lz4 backends", () => {
           outputs.push(lz4js.decompress(frame));
 
           // Assess
-          for (const out of outputs) expect(Buffer.from(out).toString("hex")).toBe(Buffer.from(data).toString("hex"));
+          for (const out of outputs)
+            expect(Buffer.from(out).toString("hex")).toBe(Buffer.from(data).toString("hex"));
         }
       }),
       { numRuns: 120 },
     );
   });
 
-  it.each([0, 1, 65519, 65520, 65521, 65536, 200_000])("interoperates at block boundaries (%i bytes)", (size) => {
-    // Prepare
-    const data = mixedBytes(size);
+  it.each([0, 1, 65519, 65520, 65521, 65536, 200_000])(
+    "interoperates at block boundaries (%i bytes)",
+    (size) => {
+      // Prepare
+      const data = mixedBytes(size);
 
-    for (const writer of BACKENDS) {
-      // Act
-      const frame = withBackend(writer, () => lz4Compress(data));
-      for (const reader of BACKENDS) {
-        const out = withBackend(reader, () => lz4Decompress(frame, size));
+      for (const writer of BACKENDS) {
+        // Act
+        const frame = withBackend(writer, () => lz4Compress(data));
+        for (const reader of BACKENDS) {
+          const out = withBackend(reader, () => lz4Decompress(frame, size));
 
-        // Assess
-        expect(Buffer.from(out).equals(Buffer.from(data))).toBe(true);
+          // Assess
+          expect(Buffer.from(out).equals(Buffer.from(data))).toBe(true);
+        }
       }
-    }
-  });
+    },
+  );
 
   it("writes JS frames with the same descriptor as lz4_flex and blocks Java's decoder accepts", () => {
     // Prepare
@@ -156,7 +165,9 @@ describe("lz4 backends", () => {
     lz4ContentBytes(js, frame, data.length, blockSizes);
 
     // Assess: 64 KiB independent blocks, each at least 16 bytes short of the max (see lz4.ts).
-    expect(Buffer.from(js.subarray(0, 7)).toString("hex")).toBe(Buffer.from(nativeSmall.subarray(0, 7)).toString("hex"));
+    expect(Buffer.from(js.subarray(0, 7)).toString("hex")).toBe(
+      Buffer.from(nativeSmall.subarray(0, 7)).toString("hex"),
+    );
     expect(frame.blockIndependent).toBe(true);
     expect(blockSizes.length).toBeGreaterThan(4);
     expect(Math.max(...blockSizes)).toBeLessThanOrEqual(65536 - 16);
@@ -181,7 +192,9 @@ describe("lz4 backends", () => {
   it.each(BACKENDS)("verifies block and content checksums when a frame carries them (%s)", (backend) => {
     // Prepare
     const data = mixedBytes(100_000);
-    const frame = new Uint8Array(lz4napi.compressFrameSync(Buffer.from(data), { contentChecksum: true, blockChecksums: true }));
+    const frame = new Uint8Array(
+      lz4napi.compressFrameSync(Buffer.from(data), { contentChecksum: true, blockChecksums: true }),
+    );
     const badContent = frame.slice();
     badContent[badContent.length - 1]! ^= 0x01;
     const badBlock = frame.slice();
@@ -206,7 +219,9 @@ describe("lz4 malformed input", () => {
     // Act / Assess
     withBackend(backend, () => {
       expect(reasonOf(() => lz4Decompress(bomb, 1024 * 1024))).toBe("too-large");
-      expect(reasonOf(() => lz4Decompress(lz4js.compress(new Uint8Array(5 * 1024 * 1024)), 1024 * 1024))).toBe("too-large");
+      expect(
+        reasonOf(() => lz4Decompress(lz4js.compress(new Uint8Array(5 * 1024 * 1024)), 1024 * 1024)),
+      ).toBe("too-large");
     });
   });
 
@@ -244,7 +259,10 @@ describe("lz4 malformed input", () => {
   it.each(BACKENDS)("throws nothing but FormatError on garbage and on mutated frames (%s)", (backend) => {
     const base = withBackend("native", () => lz4Compress(mixedBytes(2000)));
     const mutated = fc
-      .array(fc.tuple(fc.nat(base.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 })
+      .array(fc.tuple(fc.nat(base.length - 1), fc.integer({ min: 1, max: 255 })), {
+        minLength: 1,
+        maxLength: 4,
+      })
       .map((flips) => {
         const copy = base.slice();
         for (const [at, mask] of flips) copy[at]! ^= mask;

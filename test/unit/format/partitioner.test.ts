@@ -42,7 +42,10 @@ describe("partitionForKey", () => {
         fc.oneof(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 5000 })),
         (key, partitions) => {
           // Prepare
-          const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0 }));
+          const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
+            partitionId,
+            leader: 0,
+          }));
           const kafkajs = kafkajsDefaultPartitioner();
 
           // Act

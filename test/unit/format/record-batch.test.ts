@@ -34,7 +34,10 @@ function simpleBatch(n = 3, extra: Partial<BatchInput> = {}): BatchInput {
 /** Recomputes the CRC after a test edits CRC-covered bytes on purpose. */
 function fixCrc(batch: Uint8Array, pos = 0): void {
   const size = new DataView(batch.buffer, batch.byteOffset).getInt32(pos + 8) + 12;
-  new DataView(batch.buffer, batch.byteOffset).setUint32(pos + CRC_AT, crc32c(batch, pos + ATTRIBUTES_AT, pos + size));
+  new DataView(batch.buffer, batch.byteOffset).setUint32(
+    pos + CRC_AT,
+    crc32c(batch, pos + ATTRIBUTES_AT, pos + size),
+  );
 }
 
 function setAttributes(batch: Uint8Array, attributes: number): void {
@@ -123,13 +126,17 @@ describe("encodeRecordBatch / decodeRecordBatches", () => {
 
     // Assess: the records section starts with the LZ4 frame magic (little-endian 0x184D2204).
     expect(readBatchHeader(bytes, 0).attributes & 0x07).toBe(3);
-    expect(Buffer.from(bytes.subarray(BATCH_HEADER_BYTES, BATCH_HEADER_BYTES + 4)).toString("hex")).toBe("04224d18");
+    expect(Buffer.from(bytes.subarray(BATCH_HEADER_BYTES, BATCH_HEADER_BYTES + 4)).toString("hex")).toBe(
+      "04224d18",
+    );
     expect(bytes.length).toBeLessThan(encodeRecordBatch(simpleBatch(50)).length);
   });
 
   it("keeps sparse offset deltas and the original span, as compaction writes them", () => {
     // Act
-    const bytes = encodeRecordBatch(simpleBatch(3, { baseOffset: 100, offsetDeltas: [0, 4, 5], lastOffsetDelta: 9 }));
+    const bytes = encodeRecordBatch(
+      simpleBatch(3, { baseOffset: 100, offsetDeltas: [0, 4, 5], lastOffsetDelta: 9 }),
+    );
     const [batch] = decodeRecordBatches(bytes);
 
     // Assess
@@ -148,7 +155,8 @@ describe("encodeRecordBatch / decodeRecordBatches", () => {
       ["unsafe timestamp", { records: [{ key: null, value: null, headers: [], timestamp: 2 ** 60 }] }],
       ["NaN timestamp", { records: [{ key: null, value: null, headers: [], timestamp: Number.NaN }] }],
     ];
-    for (const [name, input] of cases) expect([name, reasonOf(() => encodeRecordBatch(input))]).toEqual([name, "invalid"]);
+    for (const [name, input] of cases)
+      expect([name, reasonOf(() => encodeRecordBatch(input))]).toEqual([name, "invalid"]);
   });
 
   it("decodes concatenated batches of both compressions in order", () => {
@@ -185,7 +193,9 @@ describe("encodeRecordBatch / decodeRecordBatches", () => {
     // Act / Assess
     expect(decodeRecordBatches(one, { maxUncompressedBytes: oneSize + 100 })[0]!.records).toHaveLength(100);
     expect(reasonOf(() => decodeRecordBatches(one, { maxUncompressedBytes: 50_000 }))).toBe("too-large");
-    expect(reasonOf(() => decodeRecordBatches(two, { maxUncompressedBytes: oneSize + 100 }))).toBe("too-large");
+    expect(reasonOf(() => decodeRecordBatches(two, { maxUncompressedBytes: oneSize + 100 }))).toBe(
+      "too-large",
+    );
   });
 });
 
@@ -214,7 +224,9 @@ describe("header attributes Floe reads but never writes", () => {
 
     // Assess
     expect(batch!.header.timestampType).toBe("log-append");
-    expect(batch!.records.map((r) => r.timestamp)).toEqual([1_700_000_000_002, 1_700_000_000_002, 1_700_000_000_002]);
+    expect(batch!.records.map((r) => r.timestamp)).toEqual([
+      1_700_000_000_002, 1_700_000_000_002, 1_700_000_000_002,
+    ]);
   });
 
   it("refuses codecs it cannot decompress", () => {
@@ -252,7 +264,9 @@ describe("patchBaseOffset", () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 2 ** 52 }), { minLength: 1, maxLength: 4 }), (bases) => {
         // Prepare: stored batches carry baseOffset 0.
-        const parts = bases.map((_, i) => encodeRecordBatch(simpleBatch(i + 1, { compression: i % 2 ? "lz4" : "none" })));
+        const parts = bases.map((_, i) =>
+          encodeRecordBatch(simpleBatch(i + 1, { compression: i % 2 ? "lz4" : "none" })),
+        );
         const buf = concat(parts);
         const before = buf.slice();
         const positions = splitBatches(buf).map((b) => b.pos);
@@ -284,9 +298,11 @@ describe("patchBaseOffset", () => {
 describe("splitBatches", () => {
   it("finds each batch's position and header without decoding records", () => {
     // Prepare
-    const parts = [simpleBatch(2), simpleBatch(7, { compression: "lz4" }), simpleBatch(1, { producerId: 9 })].map(
-      encodeRecordBatch,
-    );
+    const parts = [
+      simpleBatch(2),
+      simpleBatch(7, { compression: "lz4" }),
+      simpleBatch(1, { producerId: 9 }),
+    ].map(encodeRecordBatch);
 
     // Act
     const split = splitBatches(concat(parts));
@@ -314,30 +330,38 @@ describe("corrupt input", () => {
   // baseOffset (0..7) and partitionLeaderEpoch (12..15) are outside the CRC, as in Kafka.
   it("reports any flipped CRC-covered byte as a CRC failure", () => {
     fc.assert(
-      fc.property(batchArb({ maxRecords: 4 }), fc.nat(), fc.integer({ min: 1, max: 255 }), (input, at, mask) => {
-        // Prepare
-        const bytes = encodeRecordBatch(input);
-        const i = at % bytes.length;
-        bytes[i]! ^= mask;
+      fc.property(
+        batchArb({ maxRecords: 4 }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        (input, at, mask) => {
+          // Prepare
+          const bytes = encodeRecordBatch(input);
+          const i = at % bytes.length;
+          bytes[i]! ^= mask;
 
-        // Act
-        const reason = reasonOf(() => decodeRecordBatches(bytes));
+          // Act
+          const reason = reasonOf(() => decodeRecordBatches(bytes));
 
-        // Assess
-        // A baseOffset flip is no corruption Kafka could detect; it only fails beyond 2^53.
-        if (i < 8) expect(["no error", "unsupported"]).toContain(reason);
-        else if (i >= 12 && i < 16) expect(reason).toBe("no error");
-        else if (i === 16) expect(reason).toBe("magic");
-        else if (i >= CRC_AT) expect(reason).toBe("crc");
-        else expect(reason).not.toBe("no error"); // batchLength: truncated, or a CRC over the wrong range
-      }),
+          // Assess
+          // A baseOffset flip is no corruption Kafka could detect; it only fails beyond 2^53.
+          if (i < 8) expect(["no error", "unsupported"]).toContain(reason);
+          else if (i >= 12 && i < 16) expect(reason).toBe("no error");
+          else if (i === 16) expect(reason).toBe("magic");
+          else if (i >= CRC_AT) expect(reason).toBe("crc");
+          else expect(reason).not.toBe("no error"); // batchLength: truncated, or a CRC over the wrong range
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it("reports every truncation as truncated", () => {
     // Prepare
-    const whole = concat([encodeRecordBatch(simpleBatch(3)), encodeRecordBatch(simpleBatch(2, { compression: "lz4" }))]);
+    const whole = concat([
+      encodeRecordBatch(simpleBatch(3)),
+      encodeRecordBatch(simpleBatch(2, { compression: "lz4" })),
+    ]);
     const firstEnd = splitBatches(whole)[1]!.pos;
 
     // Act / Assess
@@ -351,7 +375,11 @@ describe("corrupt input", () => {
     const base = encodeRecordBatch(simpleBatch(3));
     const lz4Base = encodeRecordBatch(simpleBatch(3, { compression: "lz4" }));
     const withValidCrc = fc
-      .tuple(fc.constantFrom(base, lz4Base), fc.uint8Array({ maxLength: 80 }), fc.integer({ min: -2, max: 10 }))
+      .tuple(
+        fc.constantFrom(base, lz4Base),
+        fc.uint8Array({ maxLength: 80 }),
+        fc.integer({ min: -2, max: 10 }),
+      )
       .map(([template, body, count]) => {
         const bytes = new Uint8Array(BATCH_HEADER_BYTES + body.length);
         bytes.set(template.subarray(0, BATCH_HEADER_BYTES));
@@ -363,7 +391,10 @@ describe("corrupt input", () => {
         return bytes;
       });
     const mutatedWithValidCrc = fc
-      .tuple(fc.constantFrom(base, lz4Base), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 3 }))
+      .tuple(
+        fc.constantFrom(base, lz4Base),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 3 }),
+      )
       .map(([template, flips]) => {
         const bytes = template.slice();
         for (const [at, mask] of flips) bytes[ATTRIBUTES_AT + (at % (bytes.length - ATTRIBUTES_AT))]! ^= mask;

@@ -15,7 +15,15 @@ const safeInt = fc.oneof(
   fc.integer({ min: -1000, max: 1000 }),
   int32,
   fc.maxSafeInteger(),
-  fc.constantFrom(Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 2 ** 31, -(2 ** 31) - 1, 2 ** 32, 2 ** 49, -(2 ** 49)),
+  fc.constantFrom(
+    Number.MAX_SAFE_INTEGER,
+    Number.MIN_SAFE_INTEGER,
+    2 ** 31,
+    -(2 ** 31) - 1,
+    2 ** 32,
+    2 ** 49,
+    -(2 ** 49),
+  ),
 );
 
 /** UTF-16 strings biased towards each UTF-8 width and towards (possibly unpaired) surrogates. */
@@ -114,7 +122,10 @@ describe("varint / varlong", () => {
 
   it("rejects over-long and truncated varints without reading past the end", () => {
     expectFormatError(() => new ByteReader(Uint8Array.from([0x80])).varint(), "truncated");
-    expectFormatError(() => new ByteReader(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x1f])).varint(), "malformed");
+    expectFormatError(
+      () => new ByteReader(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x1f])).varint(),
+      "malformed",
+    );
     expectFormatError(() => new ByteReader(new Uint8Array(11).fill(0xff)).varlong(), "malformed");
     expectFormatError(() => new ByteReader(Uint8Array.from([0x80, 0x80]), 0, 1).varint(), "truncated");
   });
@@ -147,7 +158,13 @@ describe("ByteWriter / ByteReader", () => {
           // Act
           const bytes = written((w) => {
             for (const r of rows) {
-              w.int8(r.i8).int16(r.i16).int32(r.i32).uint32(r.u32).int64(r.i64).varintBytes(r.data).varintString(r.text);
+              w.int8(r.i8)
+                .int16(r.i16)
+                .int32(r.i32)
+                .uint32(r.u32)
+                .int64(r.i64)
+                .varintBytes(r.data)
+                .varintString(r.text);
             }
           });
           const reader = new ByteReader(bytes);
@@ -162,7 +179,9 @@ describe("ByteWriter / ByteReader", () => {
           }));
 
           // Assess
-          expect(back).toEqual(rows.map((r) => ({ ...r, data: r.data === null ? null : new Uint8Array(r.data) })));
+          expect(back).toEqual(
+            rows.map((r) => ({ ...r, data: r.data === null ? null : new Uint8Array(r.data) })),
+          );
           expect(reader.remaining).toBe(0);
         },
       ),
@@ -195,17 +214,30 @@ describe("ByteWriter / ByteReader", () => {
   });
 
   it("never throws anything but FormatError on arbitrary bytes, whatever is read", () => {
-    const ops = ["int8", "int16", "int32", "int64", "varint", "varlong", "varintBytes", "varintString"] as const;
+    const ops = [
+      "int8",
+      "int16",
+      "int32",
+      "int64",
+      "varint",
+      "varlong",
+      "varintBytes",
+      "varintString",
+    ] as const;
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 40 }), fc.array(fc.constantFrom(...ops), { maxLength: 20 }), (data, plan) => {
-        const reader = new ByteReader(data);
-        try {
-          for (const op of plan) reader[op]();
-        } catch (err) {
-          expect(err).toBeInstanceOf(FormatError);
-        }
-        expect(reader.pos).toBeLessThanOrEqual(data.length);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 40 }),
+        fc.array(fc.constantFrom(...ops), { maxLength: 20 }),
+        (data, plan) => {
+          const reader = new ByteReader(data);
+          try {
+            for (const op of plan) reader[op]();
+          } catch (err) {
+            expect(err).toBeInstanceOf(FormatError);
+          }
+          expect(reader.pos).toBeLessThanOrEqual(data.length);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -6,11 +6,18 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { FloeError, invalidRequest } from "../../../../client/src/errors.js";
 import { partitionForKey, type RecordInput } from "../../../../client/src/format/index.js";
+import type { ServerLimits } from "../../config.js";
 import type { AppendOutcome, PartitionAppend } from "../../engine/append-types.js";
 import { appendFromBatches } from "../../engine/batch-validation.js";
-import type { ServerLimits } from "../../config.js";
 import { appendFromRecords, checkRecordSizes } from "../append-builder.js";
-import { BATCH_MEDIA_TYPE, JSON_MEDIA_TYPE, parseJson, readBodyBytes, readJsonBody, requireMediaType } from "../body.js";
+import {
+  BATCH_MEDIA_TYPE,
+  JSON_MEDIA_TYPE,
+  parseJson,
+  readBodyBytes,
+  readJsonBody,
+  requireMediaType,
+} from "../body.js";
 import type { AppDeps } from "../deps.js";
 import { recordFromJson } from "../record-json.js";
 import {
@@ -40,9 +47,21 @@ const produceRoute = createRoute({
     body: { required: true, content: { [JSON_MEDIA_TYPE]: { schema: jsonBody("ProduceRequest") } } },
   },
   responses: {
-    200: { description: "every record was appended", content: { [JSON_MEDIA_TYPE]: { schema: ProduceReply } } },
-    207: { description: "some records failed (see each result)", content: { [JSON_MEDIA_TYPE]: { schema: ProduceReply } } },
-    ...errorResponses("topic_not_found", "partition_not_found", "record_too_large", "request_too_large", "unsupported_media_type"),
+    200: {
+      description: "every record was appended",
+      content: { [JSON_MEDIA_TYPE]: { schema: ProduceReply } },
+    },
+    207: {
+      description: "some records failed (see each result)",
+      content: { [JSON_MEDIA_TYPE]: { schema: ProduceReply } },
+    },
+    ...errorResponses(
+      "topic_not_found",
+      "partition_not_found",
+      "record_too_large",
+      "request_too_large",
+      "unsupported_media_type",
+    ),
   },
 });
 
@@ -58,13 +77,20 @@ const partitionProduceRoute = createRoute({
       content: {
         [JSON_MEDIA_TYPE]: { schema: jsonBody("PartitionProduceRequest") },
         [BATCH_MEDIA_TYPE]: {
-          schema: { type: "string", format: "binary", description: "one or more Kafka RecordBatch v2, concatenated" },
+          schema: {
+            type: "string",
+            format: "binary",
+            description: "one or more Kafka RecordBatch v2, concatenated",
+          },
         },
       },
     },
   },
   responses: {
-    200: { description: "appended (or acknowledged again: an idempotent duplicate)", content: { [JSON_MEDIA_TYPE]: { schema: PartitionProduceReply } } },
+    200: {
+      description: "appended (or acknowledged again: an idempotent duplicate)",
+      content: { [JSON_MEDIA_TYPE]: { schema: PartitionProduceReply } },
+    },
     ...errorResponses(
       "topic_not_found",
       "partition_not_found",
@@ -80,16 +106,23 @@ const partitionProduceRoute = createRoute({
 
 function checkRecordCount(count: number, limits: ServerLimits): void {
   if (count > limits.requestRecordsMax) {
-    throw new FloeError("request_too_large", `a produce request holds at most ${limits.requestRecordsMax} records, not ${count}`, {
-      limit_records: limits.requestRecordsMax,
-    });
+    throw new FloeError(
+      "request_too_large",
+      `a produce request holds at most ${limits.requestRecordsMax} records, not ${count}`,
+      {
+        limit_records: limits.requestRecordsMax,
+      },
+    );
   }
 }
 
 async function appendAll(deps: AppDeps, appends: PartitionAppend[]): Promise<AppendOutcome[]> {
   const outcomes = await deps.appender.append(appends);
   if (outcomes.length !== appends.length) {
-    throw new FloeError("internal", `the appender returned ${outcomes.length} outcomes for ${appends.length} appends`);
+    throw new FloeError(
+      "internal",
+      `the appender returned ${outcomes.length} outcomes for ${appends.length} appends`,
+    );
   }
   return outcomes;
 }
@@ -115,10 +148,14 @@ export function registerProduceRoutes(app: OpenAPIHono, deps: AppDeps): void {
     const shares = new Map<number, number[]>();
     let sticky: number | undefined;
     for (let i = 0; i < inputs.length; i++) {
-      const own = body.records[i]!.partition;
       const key = inputs[i]!.key;
-      const partition =
-        own ?? (key !== null ? partitionForKey(key, topic.partitions) : (sticky ??= Math.floor(random() * topic.partitions)));
+      let partition = body.records[i]!.partition;
+      if (partition === undefined && key !== null) partition = partitionForKey(key, topic.partitions);
+      if (partition === undefined) {
+        // Keyless records of one request share one partition (one batch), as Kafka's sticky partitioner does.
+        sticky ??= Math.floor(random() * topic.partitions);
+        partition = sticky;
+      }
       const share = shares.get(partition);
       if (share) share.push(i);
       else shares.set(partition, [i]);
@@ -128,7 +165,12 @@ export function registerProduceRoutes(app: OpenAPIHono, deps: AppDeps): void {
     const appends = partitions.map((p) => {
       const indices = shares.get(p)!;
       const records: RecordInput[] = indices.map((i) => inputs[i]!);
-      return appendFromRecords(topic, p, records, indices.map((i) => sizes[i]!));
+      return appendFromRecords(
+        topic,
+        p,
+        records,
+        indices.map((i) => sizes[i]!),
+      );
     });
     const outcomes = await appendAll(deps, appends);
 
@@ -137,7 +179,8 @@ export function registerProduceRoutes(app: OpenAPIHono, deps: AppDeps): void {
     partitions.forEach((partition, s) => {
       const outcome = outcomes[s]!;
       shares.get(partition)!.forEach((index, k) => {
-        if (outcome.ok) results[index] = { partition, offset: outcome.baseOffset + k, timestamp: inputs[index]!.timestamp };
+        if (outcome.ok)
+          results[index] = { partition, offset: outcome.baseOffset + k, timestamp: inputs[index]!.timestamp };
         else {
           results[index] = outcome.error.toJSON();
           failed++;
@@ -165,23 +208,39 @@ export function registerProduceRoutes(app: OpenAPIHono, deps: AppDeps): void {
       checkRecordCount(body.records.length, deps.limits);
       const misplaced = body.records.findIndex((r) => r.partition !== undefined && r.partition !== partition);
       if (misplaced >= 0) {
-        throw invalidRequest(`records[${misplaced}].partition differs from the partition in the path (${partition})`, {
-          field: `records[${misplaced}].partition`,
-        });
+        throw invalidRequest(
+          `records[${misplaced}].partition differs from the partition in the path (${partition})`,
+          {
+            field: `records[${misplaced}].partition`,
+          },
+        );
       }
       const format = headers["Floe-Format"] ?? "utf8";
       const now = deps.clock.now();
       const inputs = body.records.map((r, i) => recordFromJson(r, format, i, now));
       const matchOffset = body.match_offset ?? headers["Floe-Match-Offset"];
       append = appendFromRecords(topic, partition, inputs, checkRecordSizes(topic, inputs), {
-        ...(body.producer ? { producer: { id: body.producer.id, epoch: body.producer.epoch, firstSequence: body.producer.sequence } } : {}),
+        ...(body.producer
+          ? {
+              producer: {
+                id: body.producer.id,
+                epoch: body.producer.epoch,
+                firstSequence: body.producer.sequence,
+              },
+            }
+          : {}),
         ...(matchOffset !== undefined ? { matchOffset } : {}),
       });
     }
     const [outcome] = await appendAll(deps, [append]);
     if (!outcome!.ok) throw outcome!.error;
     return c.json(
-      { partition, base_offset: outcome!.baseOffset, last_offset: outcome!.lastOffset, timestamp: append.maxTimestamp },
+      {
+        partition,
+        base_offset: outcome!.baseOffset,
+        last_offset: outcome!.lastOffset,
+        timestamp: append.maxTimestamp,
+      },
       200,
     );
   });

@@ -1,0 +1,82 @@
+/**
+ * Every bound a consumer group has, in one place (style.md: put a limit on everything). The state
+ * item holds the whole group, so these bounds are also what keeps it far below DynamoDB's 400 KB
+ * item limit: ~100 members x 2048 partitions encode to a few tens of KB.
+ */
+import { invalidRequest } from "../../../client/src/errors.js";
+
+export interface GroupLimits {
+  /** Live members per group. */
+  maxMembers: number;
+  /** Topics in one member's subscription. */
+  maxTopicsPerMember: number;
+  /** Distinct topics across all members' subscriptions. */
+  maxTopicsPerGroup: number;
+  /** Partitions across the group's subscribed topics, checked when a member joins. */
+  maxPartitionsPerGroup: number;
+  minSessionTimeoutMs: number;
+  maxSessionTimeoutMs: number;
+  /** Kafka's consumer default (group.consumer.session.timeout.ms is 45 s). */
+  defaultSessionTimeoutMs: number;
+  /** Kafka's offset.metadata.max.bytes. */
+  maxMetadataBytes: number;
+  /** Entries in one commit request and in one heartbeat's `owned`. */
+  maxPartitionsPerRequest: number;
+  /** A group operation that has not landed after this long is answered `unavailable`. */
+  opTimeoutMs: number;
+  /**
+   * Kafka's offsets.retention.minutes (7 days): how long after its last activity a group's items
+   * may be removed by DynamoDB TTL (`expiresAt`). Nothing is deleted by the stand-ins.
+   */
+  retentionMs: number;
+  /** Partitions whose high watermark one describe reads (lag is null beyond). */
+  maxDescribePartitions: number;
+}
+
+export const DEFAULT_GROUP_LIMITS: GroupLimits = {
+  maxMembers: 100,
+  maxTopicsPerMember: 32,
+  maxTopicsPerGroup: 64,
+  maxPartitionsPerGroup: 2048,
+  minSessionTimeoutMs: 1_000,
+  maxSessionTimeoutMs: 5 * 60_000,
+  defaultSessionTimeoutMs: 45_000,
+  maxMetadataBytes: 4096,
+  maxPartitionsPerRequest: 2048,
+  opTimeoutMs: 5_000,
+  retentionMs: 7 * 24 * 60 * 60_000,
+  maxDescribePartitions: 4096,
+};
+
+const NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+
+/** Group names follow Kafka's topic name rules so they are safe inside item keys and URLs. */
+export function validateGroupName(name: unknown): string {
+  if (typeof name !== "string" || !NAME.test(name) || name === "." || name === "..") {
+    throw invalidRequest("group names are 1-249 characters of [a-zA-Z0-9._-] and not '.' or '..'", {
+      group: typeof name === "string" ? name.slice(0, 300) : null,
+    });
+  }
+  return name;
+}
+
+const MEMBER_ID = /^[a-zA-Z0-9-]{1,64}$/;
+
+/** Member ids are issued by the coordinator (UUIDs); anything else cannot name a member. */
+export function validateMemberId(id: unknown): string {
+  if (typeof id !== "string" || !MEMBER_ID.test(id)) {
+    throw invalidRequest("member ids are 1-64 characters of [a-zA-Z0-9-] as returned by join", { field: "member_id" });
+  }
+  return id;
+}
+
+export function sessionTimeoutOf(requested: number | undefined, limits: GroupLimits): number {
+  if (requested === undefined) return limits.defaultSessionTimeoutMs;
+  if (!Number.isSafeInteger(requested) || requested < limits.minSessionTimeoutMs || requested > limits.maxSessionTimeoutMs) {
+    throw invalidRequest(
+      `session_timeout_ms must be an integer from ${limits.minSessionTimeoutMs} to ${limits.maxSessionTimeoutMs}`,
+      { field: "session_timeout_ms", min: limits.minSessionTimeoutMs, max: limits.maxSessionTimeoutMs },
+    );
+  }
+  return requested;
+}

@@ -1,0 +1,87 @@
+/**
+ * The one HTTP app (api.md): web-standard `fetch(Request) -> Response`, so the container agent
+ * (@hono/node-server) and the Lambda handlers are thin adapters around the same code, and tests
+ * call `app.request(...)` with no server. Routes are declared with zod schemas that validate the
+ * requests, type the handlers and generate the OpenAPI document served at /v1/openapi.json.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { FloeError } from "../../../client/src/errors.js";
+import { bearerAuth } from "./auth.js";
+import type { AppDeps } from "./deps.js";
+import { errorResponse, stderrLogger, toFloeError } from "./errors.js";
+import { registerFetchRoutes } from "./routes/fetch.js";
+import { registerMetaRoutes } from "./routes/meta.js";
+import { registerProduceRoutes } from "./routes/produce.js";
+import { registerTopicRoutes } from "./routes/topics.js";
+import { describeIssues, validationTarget } from "./validation.js";
+
+export type { AppDeps } from "./deps.js";
+
+export function createApp(deps: AppDeps): OpenAPIHono {
+  const logError = deps.logError ?? stderrLogger;
+  const app = new OpenAPIHono({
+    // Zod failures of the path, query and headers: thrown, so onError replies with the table's JSON.
+    defaultHook: (result) => {
+      if (!result.success) throw describeIssues(validationTarget(result.target), result.error);
+    },
+  });
+  app.onError((error) => {
+    const failure = toFloeError(error, logError);
+    const response = errorResponse(failure);
+    if (failure.code === "unauthenticated") response.headers.set("WWW-Authenticate", 'Bearer realm="floe"');
+    return response;
+  });
+  app.use("*", bearerAuth(deps.apiTokens));
+  registerMetaRoutes(app, deps);
+  registerTopicRoutes(app, deps);
+  registerProduceRoutes(app, deps);
+  registerFetchRoutes(app, deps);
+  const routes = routePatterns(app);
+  app.notFound((c) => notFound(c, routes));
+  return app;
+}
+
+interface RoutePattern {
+  method: string;
+  pattern: RegExp;
+}
+
+/** Every (method, path) the app serves, as patterns, to tell a wrong method (405) from a wrong path (404). */
+function routePatterns(app: OpenAPIHono): RoutePattern[] {
+  return app.routes
+    .filter((r) => r.method !== "ALL")
+    .map((r) => ({
+      method: r.method,
+      pattern: new RegExp(
+        `^${r.path
+          .split("/")
+          .map((part) => (part.startsWith(":") ? "[^/]+" : escapeRegExp(part)))
+          .join("/")}$`,
+      ),
+    }));
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+function notFound(c: Context, routes: RoutePattern[]): Response {
+  const path = c.req.path;
+  const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+  if (allowed.length > 0) {
+    if (allowed.includes("GET")) allowed.push("HEAD");
+    const response = errorResponse(
+      new FloeError(
+        "method_not_allowed",
+        `${c.req.method} is not allowed on ${path}; use ${allowed.join(", ")}`,
+        { allow: allowed.join(", ") },
+      ),
+    );
+    response.headers.set("Allow", allowed.join(", "));
+    return response;
+  }
+  return errorResponse(
+    new FloeError("route_not_found", `no route ${c.req.method} ${path}`, { path: path.slice(0, 300) }),
+  );
+}
