@@ -115,7 +115,7 @@ export function limitsFor(platform: Platform, env: Env = {}): ServerLimits {
   return {
     requestBytesMax: int(env, ENV.requestBytesMax, requestCeiling, 1024, requestCeiling),
     requestRecordsMax: 1000,
-    fetchBytesDefault: MiB,
+    fetchBytesDefault: Math.min(MiB, int(env, ENV.fetchBytesMax, lambda ? 4 * MiB : 8 * MiB, 1024, fetchCeiling)),
     fetchBytesMax: int(env, ENV.fetchBytesMax, lambda ? 4 * MiB : 8 * MiB, 1024, fetchCeiling),
     fetchRecordsDefault: 1000,
     fetchRecordsMax: 10_000,

@@ -14,7 +14,11 @@ interface ErrorReply {
   [detail: string]: unknown;
 }
 
-async function expectError(res: Response, status: number, code: keyof typeof ERROR_TABLE): Promise<ErrorReply> {
+async function expectError(
+  res: Response,
+  status: number,
+  code: keyof typeof ERROR_TABLE,
+): Promise<ErrorReply> {
   const text = await res.text();
   expect(res.status, text).toBe(status);
   expect(res.headers.get("content-type")).toContain("application/json");
@@ -25,7 +29,13 @@ async function expectError(res: Response, status: number, code: keyof typeof ERR
   return body;
 }
 
-const LIMITS = { requestBytesMax: 4_096, requestRecordsMax: 10, fetchBytesMax: 65_536, fetchRecordsMax: 100, waitMsMax: 2_000 };
+const LIMITS = {
+  requestBytesMax: 4_096,
+  requestRecordsMax: 10,
+  fetchBytesMax: 65_536,
+  fetchRecordsMax: 100,
+  waitMsMax: 2_000,
+};
 
 describe("errors and limits", () => {
   let h: Harness;
@@ -52,9 +62,21 @@ describe("errors and limits", () => {
   it("answers malformed JSON, invalid UTF-8 and wrong content types with JSON errors", async () => {
     // Act
     const malformed = await h.json("POST", path(), '{"records": [');
-    const notUtf8 = await h.request(path(), { method: "POST", headers: { "content-type": "application/json" }, body: new Uint8Array([0x7b, 0xff, 0x7d]) });
-    const text = await h.request(path(), { method: "POST", headers: { "content-type": "text/plain" }, body: '{"records":[{"value":"x"}]}' });
-    const form = await h.request(`/v1/topics/${topic}/records`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "a=b" });
+    const notUtf8 = await h.request(path(), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: new Uint8Array([0x7b, 0xff, 0x7d]),
+    });
+    const text = await h.request(path(), {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: '{"records":[{"value":"x"}]}',
+    });
+    const form = await h.request(`/v1/topics/${topic}/records`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "a=b",
+    });
     // Assess
     expect((await expectError(malformed, 400, "invalid_request")).message).toContain("malformed JSON");
     expect((await expectError(notUtf8, 400, "invalid_request")).message).toContain("UTF-8");
@@ -69,7 +91,12 @@ describe("errors and limits", () => {
     const badOffset = await h.request(`${path()}?offset=-1`);
     const badPartition = await h.request(`/v1/topics/${topic}/partitions/1e3/records`);
     const badFormat = await h.request(`${path()}?offset=0`, { headers: { "floe-format": "hex" } });
-    const badBase64 = await h.json("POST", path(), { records: [{ value: "not base64!" }] }, { "floe-format": "base64" });
+    const badBase64 = await h.json(
+      "POST",
+      path(),
+      { records: [{ value: "not base64!" }] },
+      { "floe-format": "base64" },
+    );
     // Assess
     expect((await expectError(badKey, 400, "invalid_request")).field).toBe("records[1].key");
     expect((await expectError(typo, 400, "invalid_request")).message).toContain("valeu");
@@ -102,7 +129,9 @@ describe("errors and limits", () => {
   it("answers a partition beyond the topic's count 404 partition_not_found", async () => {
     // Act
     const fetch = await h.request(`/v1/topics/${topic}/partitions/2/records`);
-    const produce = await h.json("POST", `/v1/topics/${topic}/records`, { records: [{ value: "x", partition: 9 }] });
+    const produce = await h.json("POST", `/v1/topics/${topic}/records`, {
+      records: [{ value: "x", partition: 9 }],
+    });
     // Assess
     await expectError(fetch, 404, "partition_not_found");
     await expectError(produce, 404, "partition_not_found");
@@ -137,12 +166,20 @@ describe("errors and limits", () => {
 
   it("limits records per request and bytes per record (413 with the limit)", async () => {
     // Act
-    const many = await h.json("POST", path(), { records: Array.from({ length: 11 }, () => ({ value: "x" })) });
-    const big = await h.json("POST", `/v1/topics/${topic}/records`, { records: [{ value: "y" }, { value: "z".repeat(101) }] });
+    const many = await h.json("POST", path(), {
+      records: Array.from({ length: 11 }, () => ({ value: "x" })),
+    });
+    const big = await h.json("POST", `/v1/topics/${topic}/records`, {
+      records: [{ value: "y" }, { value: "z".repeat(101) }],
+    });
     const bigBatch = await h.request(path(), {
       method: "POST",
       headers: { "content-type": "application/vnd.floe.batch" },
-      body: Buffer.from(encodeRecordBatch({ records: [{ key: null, value: new Uint8Array(300), headers: [], timestamp: 1 }] })),
+      body: Buffer.from(
+        encodeRecordBatch({
+          records: [{ key: null, value: new Uint8Array(300), headers: [], timestamp: 1 }],
+        }),
+      ),
     });
     // Assess
     expect((await expectError(many, 413, "request_too_large")).limit_records).toBe(10);
@@ -165,12 +202,21 @@ describe("errors and limits", () => {
 
   it("rejects empty and corrupt binary bodies", async () => {
     // Prepare
-    const batch = encodeRecordBatch({ records: [{ key: null, value: new Uint8Array([1]), headers: [], timestamp: 1 }] });
+    const batch = encodeRecordBatch({
+      records: [{ key: null, value: new Uint8Array([1]), headers: [], timestamp: 1 }],
+    });
     const corrupt = Buffer.from(batch);
     corrupt[corrupt.length - 1]! ^= 0xff;
     // Act
-    const empty = await h.request(path(), { method: "POST", headers: { "content-type": "application/vnd.floe.batch" } });
-    const broken = await h.request(path(), { method: "POST", headers: { "content-type": "application/vnd.floe.batch" }, body: corrupt });
+    const empty = await h.request(path(), {
+      method: "POST",
+      headers: { "content-type": "application/vnd.floe.batch" },
+    });
+    const broken = await h.request(path(), {
+      method: "POST",
+      headers: { "content-type": "application/vnd.floe.batch" },
+      body: corrupt,
+    });
     const truncated = await h.request(path(), {
       method: "POST",
       headers: { "content-type": "application/vnd.floe.batch" },
@@ -197,7 +243,9 @@ describe("failures inside the engine", () => {
     });
     const topic = await createTopic(h);
     // Act
-    const res = await h.json("POST", `/v1/topics/${topic}/partitions/0/records`, { records: [{ value: "x" }] });
+    const res = await h.json("POST", `/v1/topics/${topic}/partitions/0/records`, {
+      records: [{ value: "x" }],
+    });
     // Assess
     const text = await res.text();
     expect(res.status).toBe(500);
@@ -216,13 +264,19 @@ describe("failures inside the engine", () => {
         append: async (appends) => {
           // Partition 1 is "unavailable"; the others are appended for real.
           const ok = await log.append(appends.filter((a) => a.partition !== 1));
-          return appends.map((a) => (a.partition === 1 ? { ok: false as const, error: new FloeError("unavailable", "try later", {}, 2) } : ok.shift()!));
+          return appends.map((a) =>
+            a.partition === 1
+              ? { ok: false as const, error: new FloeError("unavailable", "try later", {}, 2) }
+              : ok.shift()!,
+          );
         },
       }),
     });
     const topic = await createTopic(h, 2);
     // Act
-    const single = await h.json("POST", `/v1/topics/${topic}/partitions/1/records`, { records: [{ value: "x" }] });
+    const single = await h.json("POST", `/v1/topics/${topic}/partitions/1/records`, {
+      records: [{ value: "x" }],
+    });
     const multi = await h.json("POST", `/v1/topics/${topic}/records`, {
       records: [
         { value: "a", partition: 0 },
@@ -236,7 +290,11 @@ describe("failures inside the engine", () => {
     expect(multi.status).toBe(207);
     expect(await multi.json()).toMatchObject({
       failed_record_count: 1,
-      results: [{ partition: 0, offset: 0 }, { error_code: "unavailable", retriable: true }, { partition: 0, offset: 1 }],
+      results: [
+        { partition: 0, offset: 0 },
+        { error_code: "unavailable", retriable: true },
+        { partition: 0, offset: 1 },
+      ],
     });
     h.close();
   });

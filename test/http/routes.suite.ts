@@ -49,7 +49,7 @@ export function routeSuite(getBackend: () => Backend): void {
     h.json("POST", records(topic, p), payload, headers);
 
   beforeAll(async () => {
-    h = await buildHarness({ backend: getBackend(), limits: { sseSessionMsMax: 1_000 }, ssePingMs: 100 });
+    h = await buildHarness({ backend: getBackend(), limits: { sseSessionMsMax: 10_000 }, ssePingMs: 100 });
   });
   afterAll(() => h.close());
 
@@ -446,12 +446,21 @@ export function routeSuite(getBackend: () => Backend): void {
 
     it("resumes at Last-Event-ID, pings while idle, and ends the session with an end event", async () => {
       // Prepare
-      const topic = await createTopic(h);
-      await appendJson(topic, { records: ["a", "b", "c"].map((value) => ({ value })) });
+      const short = await buildHarness({
+        backend: getBackend(),
+        limits: { sseSessionMsMax: 300 },
+        ssePingMs: 50,
+      });
+      const topic = await createTopic(short);
+      await short.json("POST", records(topic), { records: ["a", "b", "c"].map((value) => ({ value })) });
       // Act
-      const events = new EventReader(await sse(topic, "offset=0", { "last-event-id": "2" }));
+      const res = await short.request(`${records(topic)}?offset=0`, {
+        headers: { accept: "text/event-stream", "last-event-id": "2" },
+      });
+      const events = new EventReader(res);
       const all: { event: string; data: string; id?: string }[] = [];
       for (let e = await events.next(); e; e = await events.next()) all.push(e);
+      short.close();
       // Assess
       expect(all[0]?.event).toBe("batch");
       expect((JSON.parse(all[0]!.data) as FetchReply).records.map((r) => r.value)).toEqual(["c"]);
@@ -463,8 +472,8 @@ export function routeSuite(getBackend: () => Backend): void {
     it("sends an error event and closes when the topic disappears mid-stream", async () => {
       // Prepare
       const topic = await createTopic(h);
-      const events = new EventReader(await sse(topic, "offset=0"));
       const waiting = h.watcher.nextWait();
+      const events = new EventReader(await sse(topic, "offset=0"));
       await waiting;
       // Act
       // Nothing wakes the waiting stream: it finds out on its read after the next ping.

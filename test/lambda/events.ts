@@ -35,7 +35,8 @@ const TIME = "21/Nov/2025:10:00:00 +0000";
 
 function encodeBody(spec: HttpRequestSpec): { body: string | undefined; isBase64Encoded: boolean } {
   if (spec.body === undefined) return { body: undefined, isBase64Encoded: false };
-  if (typeof spec.body !== "string") return { body: Buffer.from(spec.body).toString("base64"), isBase64Encoded: true };
+  if (typeof spec.body !== "string")
+    return { body: Buffer.from(spec.body).toString("base64"), isBase64Encoded: true };
   if (spec.base64) return { body: Buffer.from(spec.body, "utf8").toString("base64"), isBase64Encoded: true };
   return { body: spec.body, isBase64Encoded: false };
 }
@@ -44,7 +45,8 @@ function encodeBody(spec: HttpRequestSpec): { body: string | undefined; isBase64
 function queryParameters(raw: string): Record<string, string> | undefined {
   if (raw === "") return undefined;
   const joined: Record<string, string> = {};
-  for (const [key, value] of new URLSearchParams(raw)) joined[key] = key in joined ? `${joined[key]},${value}` : value;
+  for (const [key, value] of new URLSearchParams(raw))
+    joined[key] = key in joined ? `${joined[key]},${value}` : value;
   return joined;
 }
 
@@ -53,7 +55,9 @@ export function httpEvent(kind: EventKind, spec: HttpRequestSpec): RawEvent {
   const rawQueryString = spec.query ?? "";
   const domainPrefix = kind === "function-url" ? "abcdefghijklmnopqrstuvwxyz012345" : "a1b2c3d4e5";
   const domainName =
-    kind === "function-url" ? `${domainPrefix}.lambda-url.us-east-1.on.aws` : `${domainPrefix}.execute-api.us-east-1.amazonaws.com`;
+    kind === "function-url"
+      ? `${domainPrefix}.lambda-url.us-east-1.on.aws`
+      : `${domainPrefix}.execute-api.us-east-1.amazonaws.com`;
   const headers: Record<string, string> = {
     host: domainName,
     "user-agent": "floe-test/1.0",
@@ -64,9 +68,17 @@ export function httpEvent(kind: EventKind, spec: HttpRequestSpec): RawEvent {
   };
   for (const [name, value] of Object.entries(spec.headers ?? {})) headers[name.toLowerCase()] = value;
   if (body !== undefined) {
-    headers["content-length"] = String(isBase64Encoded ? Buffer.from(body, "base64").byteLength : Buffer.byteLength(body));
+    headers["content-length"] = String(
+      isBase64Encoded ? Buffer.from(body, "base64").byteLength : Buffer.byteLength(body),
+    );
   }
-  const http = { method: spec.method, path: spec.path, protocol: "HTTP/1.1", sourceIp: "192.0.2.10", userAgent: "floe-test/1.0" };
+  const http = {
+    method: spec.method,
+    path: spec.path,
+    protocol: "HTTP/1.1",
+    sourceIp: "192.0.2.10",
+    userAgent: "floe-test/1.0",
+  };
   const common: RawEvent = {
     version: "2.0",
     routeKey: "$default",

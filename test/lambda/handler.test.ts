@@ -4,6 +4,7 @@
  * stand-ins: produce → fetch in JSON and binary, base64 bodies, Lambda's limits, the runtime
  * built once per cold start, and the metrics lines.
  */
+import { randomBytes } from "node:crypto";
 import type { APIGatewayProxyResult } from "hono/aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { decodeRecordBatches, encodeRecordBatch } from "../../client/src/format/index.js";
@@ -19,7 +20,6 @@ const MiB = 1024 * 1024;
 const standIns = useStandIns();
 let env: Record<string, string>;
 let handler: HttpHandler;
-const lines: string[] = [];
 const errors: string[] = [];
 
 beforeAll(async () => {
@@ -38,7 +38,7 @@ beforeAll(async () => {
     [ENV.dynamodbEndpoint]: standIns().dynamodbEndpoint,
     AWS_LAMBDA_FUNCTION_NAME: "floe-test",
   };
-  handler = createHttpHandler(env, { writeLine: (l) => lines.push(l), writeError: (l) => errors.push(l) });
+  handler = createHttpHandler(env, { writeLine: () => {}, writeError: (l) => errors.push(l) });
 });
 
 afterAll(() => {
@@ -54,7 +54,9 @@ interface Reply {
 async function call(kind: EventKind, spec: HttpRequestSpec, target: HttpHandler = handler): Promise<Reply> {
   const result = await target(asLambdaEvent(httpEvent(kind, spec)), lambdaContext());
   const type = String(result.headers?.["content-type"] ?? "");
-  const json = type.startsWith("application/json") ? (JSON.parse(result.body) as Record<string, unknown>) : {};
+  const json = type.startsWith("application/json")
+    ? (JSON.parse(result.body) as Record<string, unknown>)
+    : {};
   return { result, status: result.statusCode, json };
 }
 
@@ -80,7 +82,12 @@ describe.each<EventKind>(["api-gateway-v2", "function-url"])("%s events", (kind)
     const binaryValues = ["bin-a", "bin-b".repeat(500)];
     const batch = encodeRecordBatch({
       compression: "lz4",
-      records: binaryValues.map((v, i) => ({ key: null, value: Buffer.from(v), headers: [], timestamp: 1_700_000_000_000 + i })),
+      records: binaryValues.map((v, i) => ({
+        key: null,
+        value: Buffer.from(v),
+        headers: [],
+        timestamp: 1_700_000_000_000 + i,
+      })),
     });
 
     // Act
@@ -117,9 +124,10 @@ describe.each<EventKind>(["api-gateway-v2", "function-url"])("%s events", (kind)
     });
 
     // Assess
-    expect([text.status, base64.status, binary.status], JSON.stringify([text.json, base64.json, binary.json])).toEqual([
-      200, 200, 200,
-    ]);
+    expect(
+      [text.status, base64.status, binary.status],
+      JSON.stringify([text.json, base64.json, binary.json]),
+    ).toEqual([200, 200, 200]);
     expect([text.json.base_offset, base64.json.base_offset, binary.json.base_offset]).toEqual([0, 1, 2]);
     expect(asJson.status, JSON.stringify(asJson.json)).toBe(200);
     expect(asJson.result.isBase64Encoded).toBe(false);
@@ -135,7 +143,9 @@ describe.each<EventKind>(["api-gateway-v2", "function-url"])("%s events", (kind)
     expect(asBatches.result.isBase64Encoded).toBe(true);
     expect(asBatches.result.headers?.["content-type"]).toBe("application/vnd.floe.batch");
     const decoded = decodeRecordBatches(Buffer.from(asBatches.result.body, "base64"));
-    const values = decoded.flatMap((b) => b.records.map((r) => [r.offset, Buffer.from(r.value ?? []).toString()]));
+    const values = decoded.flatMap((b) =>
+      b.records.map((r) => [r.offset, Buffer.from(r.value ?? []).toString()]),
+    );
     expect(values).toEqual([
       [0, "hello"],
       [1, "x".repeat(4000)],
@@ -163,12 +173,45 @@ describe.each<EventKind>(["api-gateway-v2", "function-url"])("%s events", (kind)
 
     // Assess
     expect(result.statusCode).toBe(413);
-    expect(JSON.parse(result.body)).toMatchObject({ error_code: "request_too_large", limit_bytes: 4 * MiB, retriable: false });
+    expect(JSON.parse(result.body)).toMatchObject({
+      error_code: "request_too_large",
+      limit_bytes: 4 * MiB,
+      retriable: false,
+    });
     expect(tail.json.high_watermark).toBe(0);
   });
 });
 
 describe("Lambda limits and the cold start", () => {
+  it("measures the 4 MiB produce limit on decoded bytes: a 3.5 MiB batch arrives as 4.7 MiB of base64 and is accepted", async () => {
+    // Prepare
+    const topic = uniqueName("near-limit");
+    await createTopic("api-gateway-v2", topic);
+    // Four batches (Kafka's max.message.bytes bounds each batch at 1 MiB), one body.
+    const batches = Array.from({ length: 4 }, (_, i) =>
+      encodeRecordBatch({
+        records: [
+          { key: null, value: randomBytes(900 * 1024), headers: [], timestamp: 1_700_000_000_000 + i },
+        ],
+      }),
+    );
+    const batch = Buffer.concat(batches);
+    const event = httpEvent("api-gateway-v2", {
+      method: "POST",
+      path: `/v1/topics/${topic}/partitions/0/records`,
+      headers: { "content-type": "application/vnd.floe.batch" },
+      body: batch,
+    });
+    expect(String(event.body).length).toBeGreaterThan(4 * MiB);
+
+    // Act
+    const result = await handler(asLambdaEvent(event), lambdaContext());
+
+    // Assess
+    expect(result.statusCode, result.body).toBe(200);
+    expect(JSON.parse(result.body)).toMatchObject({ base_offset: 0, last_offset: 3 });
+  });
+
   it("caps wait at 20 s (API Gateway's 30 s timeout) with a 400 stating the limit", async () => {
     // Prepare
     const topic = uniqueName("wait");
@@ -211,7 +254,11 @@ describe("Lambda limits and the cold start", () => {
     errors.length = 0;
 
     // Act
-    const wide = await call("function-url", { method: "GET", path: `/v1/topics/${topic}/partitions/0/records`, query: "offset=0" });
+    const wide = await call("function-url", {
+      method: "GET",
+      path: `/v1/topics/${topic}/partitions/0/records`,
+      query: "offset=0",
+    });
     const narrow = await call("function-url", {
       method: "GET",
       path: `/v1/topics/${topic}/partitions/0/records`,
@@ -227,22 +274,56 @@ describe("Lambda limits and the cold start", () => {
     expect(Buffer.byteLength(narrow.result.body)).toBeLessThan(LAMBDA_PAYLOAD_BYTES_MAX);
   });
 
-  it("built the runtime once for every invocation of this cold start, with Lambda's limits, and wrote produce latency as EMF", () => {
-    // Prepare: the invocations of the tests above (same handler, same cold start).
-    const ready = lines.filter((l) => l.includes("floe lambda runtime ready")).map((l) => JSON.parse(l) as Record<string, unknown>);
-    const emf = lines
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .filter((l) => typeof l[METRIC_PRODUCE_LATENCY] === "number");
+  it("builds config, clients and app once per cold start, with Lambda's limits, and writes produce latency as EMF", async () => {
+    // Prepare: a fresh handler is a fresh cold start.
+    const written: string[] = [];
+    const coldStart = createHttpHandler(env, { writeLine: (l) => written.push(l) });
+    const topic = uniqueName("cold");
 
-    // Act: nothing: the log is the evidence.
+    // Act
+    const replies = [
+      await call("api-gateway-v2", { method: "GET", path: "/v1/topics" }, coldStart),
+      await call(
+        "api-gateway-v2",
+        { method: "POST", path: "/v1/topics", body: JSON.stringify({ name: topic, partitions: 1 }) },
+        coldStart,
+      ),
+      await call(
+        "function-url",
+        {
+          method: "POST",
+          path: `/v1/topics/${topic}/records`,
+          body: JSON.stringify({ records: [{ value: "v" }] }),
+        },
+        coldStart,
+      ),
+    ];
 
     // Assess
+    expect(replies.map((r) => r.status)).toEqual([200, 201, 200]);
+    const parsed = written.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const ready = parsed.filter((l) => l.msg === "floe lambda runtime ready");
     expect(ready).toHaveLength(1);
-    expect(ready[0]).toMatchObject({ bucket: env[ENV.bucket], table: env[ENV.table], request_bytes_max: 4 * MiB, wait_ms_max: 20_000 });
-    expect(emf.length).toBeGreaterThanOrEqual(6);
+    expect(ready[0]).toMatchObject({
+      bucket: env[ENV.bucket],
+      table: env[ENV.table],
+      request_bytes_max: 4 * MiB,
+      wait_ms_max: 20_000,
+    });
+    const emf = parsed.filter((l) => typeof l[METRIC_PRODUCE_LATENCY] === "number");
+    expect(emf).toHaveLength(1);
     expect(emf[0]).toMatchObject({
       FunctionName: "floe-test",
-      _aws: { CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE, Dimensions: [["FunctionName"]] }] },
+      status: 200,
+      _aws: {
+        CloudWatchMetrics: [
+          {
+            Namespace: METRICS_NAMESPACE,
+            Dimensions: [["FunctionName"]],
+            Metrics: [{ Name: METRIC_PRODUCE_LATENCY, Unit: "Milliseconds" }],
+          },
+        ],
+      },
     });
   });
 });
@@ -253,28 +334,34 @@ describe("configuration errors", () => {
     ["missing table", ENV.table, undefined],
     ["a container platform", ENV.platform, "container"],
     ["embedded storage", ENV.storage, "embedded"],
-  ])("answers JSON 500 internal naming the variable for %s, logs it, and recovers once it is set", async (_what, name, value) => {
-    // Prepare
-    const broken: Record<string, string> = { ...env };
-    if (value === undefined) delete broken[name];
-    else broken[name] = value;
-    const logged: string[] = [];
-    const misconfigured = createHttpHandler(broken, { writeLine: () => {}, writeError: (l) => logged.push(l) });
-    const fixed = createHttpHandler(env, { writeLine: () => {}, writeError: (l) => logged.push(l) });
+  ])(
+    "answers JSON 500 internal naming the variable for %s, logs it, and recovers once it is set",
+    async (_what, name, value) => {
+      // Prepare
+      const broken: Record<string, string> = { ...env };
+      if (value === undefined) delete broken[name];
+      else broken[name] = value;
+      const logged: string[] = [];
+      const misconfigured = createHttpHandler(broken, {
+        writeLine: () => {},
+        writeError: (l) => logged.push(l),
+      });
+      const fixed = createHttpHandler(env, { writeLine: () => {}, writeError: (l) => logged.push(l) });
 
-    // Act
-    const first = await call("api-gateway-v2", { method: "GET", path: "/v1/topics" }, misconfigured);
-    const second = await call("function-url", { method: "GET", path: "/v1/topics" }, misconfigured);
-    const healthy = await call("api-gateway-v2", { method: "GET", path: "/v1/topics" }, fixed);
+      // Act
+      const first = await call("api-gateway-v2", { method: "GET", path: "/v1/topics" }, misconfigured);
+      const second = await call("function-url", { method: "GET", path: "/v1/topics" }, misconfigured);
+      const healthy = await call("api-gateway-v2", { method: "GET", path: "/v1/topics" }, fixed);
 
-    // Assess
-    for (const reply of [first, second]) {
-      expect(reply.status).toBe(500);
-      expect(reply.result.headers?.["content-type"]).toContain("application/json");
-      expect(reply.json).toMatchObject({ error_code: "internal" });
-      expect(String(reply.json.message)).toContain(name);
-    }
-    expect(logged.filter((l) => l.includes(name))).toHaveLength(2);
-    expect(healthy.status).toBe(200);
-  });
+      // Assess
+      for (const reply of [first, second]) {
+        expect(reply.status).toBe(500);
+        expect(reply.result.headers?.["content-type"]).toContain("application/json");
+        expect(reply.json).toMatchObject({ error_code: "internal" });
+        expect(String(reply.json.message)).toContain(name);
+      }
+      expect(logged.filter((l) => l.includes(name))).toHaveLength(2);
+      expect(healthy.status).toBe(200);
+    },
+  );
 });

@@ -61,16 +61,31 @@ describe("streaming Function URL handler", () => {
       method: "POST",
       path: `/v1/topics/${topic}/records`,
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ records: [{ partition: 1, value: "one" }, { partition: 1, value: "two" }] }),
+      body: JSON.stringify({
+        records: [
+          { partition: 1, value: "one" },
+          { partition: 1, value: "two" },
+        ],
+      }),
       base64: true,
     });
-    const fetched = await stream({ method: "GET", path: `/v1/topics/${topic}/partitions/1/records`, query: "offset=0" });
+    const fetched = await stream({
+      method: "GET",
+      path: `/v1/topics/${topic}/partitions/1/records`,
+      query: "offset=0",
+    });
 
     // Assess
     expect(produced.metadata?.statusCode, produced.text()).toBe(200);
     expect(JSON.parse(produced.text())).toMatchObject({ failed_record_count: 0 });
-    expect(fetched.metadata).toMatchObject({ statusCode: 200, headers: { "content-type": "application/json" } });
-    const reply = JSON.parse(fetched.text()) as { records: Array<{ value: string; offset: number }>; high_watermark: number };
+    expect(fetched.metadata).toMatchObject({
+      statusCode: 200,
+      headers: { "content-type": "application/json" },
+    });
+    const reply = JSON.parse(fetched.text()) as {
+      records: Array<{ value: string; offset: number }>;
+      high_watermark: number;
+    };
     expect(reply.records.map((r) => [r.offset, r.value])).toEqual([
       [0, "one"],
       [1, "two"],
@@ -109,7 +124,10 @@ describe("streaming Function URL handler", () => {
     await session.ended;
 
     // Assess
-    expect(session.metadata).toMatchObject({ statusCode: 200, headers: { "content-type": "text/event-stream" } });
+    expect(session.metadata).toMatchObject({
+      statusCode: 200,
+      headers: { "content-type": "text/event-stream" },
+    });
     const text = session.text();
     expect(text).toMatch(/event: batch\ndata: .*"value":"live"/);
     expect(text).toMatch(/event: end\n/);

@@ -30,8 +30,15 @@ class CollectingStream extends Writable {
   readonly chunks: StreamedChunk[] = [];
   private readonly started = Date.now();
 
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
-    this.chunks.push({ atMs: Date.now() - this.started, bytes: Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk) });
+  override _write(
+    chunk: Buffer | string,
+    _encoding: BufferEncoding,
+    done: (error?: Error | null) => void,
+  ): void {
+    this.chunks.push({
+      atMs: Date.now() - this.started,
+      bytes: Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk),
+    });
     done();
   }
 }
@@ -58,7 +65,10 @@ export function uninstallStreamingRuntime(): void {
 
 /** Invokes a streaming handler the way the runtime does; the reply can be read while it streams. */
 export function invokeStreaming(handler: unknown, event: unknown, context: unknown): StreamedResponse {
-  if (typeof handler !== "function" || (handler as unknown as Record<symbol, unknown>)[STREAMING] !== "response") {
+  if (
+    typeof handler !== "function" ||
+    (handler as unknown as Record<symbol, unknown>)[STREAMING] !== "response"
+  ) {
     throw new Error("not a streamified handler");
   }
   const stream = new CollectingStream();

@@ -3,8 +3,9 @@
  * camelCase types; topic config keeps Kafka's dotted names (`retention.ms`) because that is what
  * users type and what the server validates.
  */
-import { arr, type Json, int, obj, optInt, optStr, str } from "./wire.js";
+
 import { pathOf, type Transport } from "./transport.js";
+import { arr, int, type Json, obj, optInt, optStr, str } from "./wire.js";
 
 /** Kafka-named topic settings; the server rejects unknown keys. */
 export interface TopicConfig {
@@ -38,7 +39,10 @@ export interface PartitionTail {
 
 export interface GroupMember {
   memberId: string;
+  /** What the member may hold now. */
   assignment: TopicPartitions[];
+  /** Taken away from it, not yet released. */
+  revoking: TopicPartitions[];
 }
 
 export interface TopicPartitions {
@@ -49,10 +53,21 @@ export interface TopicPartitions {
 export interface CommittedOffset {
   topic: string;
   partition: number;
+  /** The next offset the group will read. */
   offset: number;
   metadata?: string | undefined;
-  /** High watermark minus the committed offset, when the server computed it. */
-  lag?: number | undefined;
+}
+
+/** One partition of a group's subscription, as `describeGroup` reports it. */
+export interface GroupOffset {
+  topic: string;
+  partition: number;
+  /** Null when the group has not committed this partition yet. */
+  committedOffset: number | null;
+  highWatermark: number | null;
+  logStartOffset: number | null;
+  /** High watermark minus the committed offset (null when either is unknown). */
+  lag: number | null;
 }
 
 export interface GroupSummary {
@@ -65,10 +80,12 @@ export interface GroupSummary {
 export interface GroupDescription {
   group: string;
   generation: number;
+  /** "empty", "stable" or "reconciling" (a handover in progress). */
+  state: string | undefined;
   members: GroupMember[];
-  offsets: CommittedOffset[];
-  /** Sum of per-partition lag, when known. */
-  totalLag?: number | undefined;
+  offsets: GroupOffset[];
+  /** Sum of the known per-partition lags. */
+  totalLag: number;
 }
 
 function configOf(value: unknown): TopicConfig {
@@ -116,9 +133,12 @@ function offsetsOf(value: unknown): CommittedOffset[] {
       partition: int(o, "partition"),
       offset: int(o, "offset"),
       metadata: optStr(o, "metadata"),
-      lag: optInt(o, "lag"),
     };
   });
+}
+
+function nullableInt(o: Json, field: string): number | null {
+  return optInt(o, field) ?? null;
 }
 
 /** Parses `GET /v1/groups/{group}`. */
@@ -126,17 +146,30 @@ export function groupOf(value: unknown): GroupDescription {
   const o = obj(value, "group");
   const members = arr(o.members ?? [], "members").map((m, i) => {
     const mo = obj(m, `members[${i}]`);
-    return { memberId: str(mo, "member_id"), assignment: topicPartitionsOf(mo.assignment, "assignment") };
+    return {
+      memberId: str(mo, "member_id"),
+      assignment: topicPartitionsOf(mo.assignment, "assignment"),
+      revoking: topicPartitionsOf(mo.revoking, "revoking"),
+    };
   });
-  const offsets = offsetsOf(o.offsets);
-  const known = offsets.filter((x) => x.lag !== undefined);
-  const totalLag = optInt(o, "lag") ?? (known.length > 0 ? known.reduce((s, x) => s + (x.lag ?? 0), 0) : undefined);
+  const offsets = arr(o.offsets ?? [], "offsets").map((item, i) => {
+    const oo = obj(item, `offsets[${i}]`);
+    return {
+      topic: str(oo, "topic"),
+      partition: int(oo, "partition"),
+      committedOffset: nullableInt(oo, "committed_offset"),
+      highWatermark: nullableInt(oo, "high_watermark"),
+      logStartOffset: nullableInt(oo, "log_start_offset"),
+      lag: nullableInt(oo, "lag"),
+    };
+  });
   return {
-    group: optStr(o, "group") ?? optStr(o, "name") ?? "",
+    group: str(o, "group"),
     generation: optInt(o, "generation") ?? 0,
+    state: optStr(o, "state"),
     members,
     offsets,
-    totalLag,
+    totalLag: offsets.reduce((n, x) => n + (x.lag ?? 0), 0),
   };
 }
 
@@ -155,7 +188,10 @@ export class Admin {
    * @example
    * await client.admin.createTopic("orders", { partitions: 6, config: { "retention.ms": 86_400_000 } });
    */
-  async createTopic(name: string, options: { partitions?: number; config?: TopicConfig } = {}): Promise<TopicDescription> {
+  async createTopic(
+    name: string,
+    options: { partitions?: number; config?: TopicConfig } = {},
+  ): Promise<TopicDescription> {
     const body: Json = { name, partitions: options.partitions ?? 1 };
     if (options.config) body.config = options.config;
     const reply = await this.transport.json({ method: "POST", path: pathOf("v1", "topics"), json: body });
@@ -189,11 +225,18 @@ export class Admin {
    * @example
    * await client.admin.alterTopic("orders", { partitions: 12, config: { "retention.ms": 3_600_000 } });
    */
-  async alterTopic(name: string, changes: { partitions?: number; config?: TopicConfig }): Promise<TopicDescription> {
+  async alterTopic(
+    name: string,
+    changes: { partitions?: number; config?: TopicConfig },
+  ): Promise<TopicDescription> {
     const body: Json = {};
     if (changes.partitions !== undefined) body.partitions = changes.partitions;
     if (changes.config !== undefined) body.config = changes.config;
-    const reply = await this.transport.json({ method: "PATCH", path: pathOf("v1", "topics", name), json: body });
+    const reply = await this.transport.json({
+      method: "PATCH",
+      path: pathOf("v1", "topics", name),
+      json: body,
+    });
     return reply === undefined ? this.describeTopic(name) : topicOf(reply);
   }
 
@@ -215,7 +258,10 @@ export class Admin {
    */
   async tail(topic: string, partition: number): Promise<PartitionTail> {
     const o = obj(
-      await this.transport.json({ method: "GET", path: pathOf("v1", "topics", topic, "partitions", partition, "tail") }),
+      await this.transport.json({
+        method: "GET",
+        path: pathOf("v1", "topics", topic, "partitions", partition, "tail"),
+      }),
       "tail",
     );
     return {

@@ -15,12 +15,18 @@ export interface BackoffOptions {
  * @example
  * await sleep(backoffMs(attempt, error));
  */
-export function backoffMs(attempt: number, error: unknown, options: BackoffOptions = {}, random = Math.random): number {
+export function backoffMs(
+  attempt: number,
+  error: unknown,
+  options: BackoffOptions = {},
+  random = Math.random,
+): number {
   const initial = options.initialMs ?? 100;
   const max = options.maxMs ?? 1_000;
   const base = Math.min(max, initial * 2 ** Math.max(0, attempt - 1));
   const jittered = base * (0.8 + 0.4 * random());
-  const floor = error instanceof FloeError && error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : 0;
+  const floor =
+    error instanceof FloeError && error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : 0;
   return Math.round(Math.max(jittered, Math.min(floor, 30_000)));
 }
 

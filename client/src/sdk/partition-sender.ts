@@ -143,8 +143,8 @@ export class PartitionSender {
   }
 
   private afterResponse(): void {
-    if (!this.recovering) return this.pump();
-    if (this.inFlight === 0) void this.recover();
+    if (!this.recovering) this.pump();
+    else if (this.inFlight === 0) void this.recover();
   }
 
   private succeed(batch: PendingBatch, result: AppendResult): void {

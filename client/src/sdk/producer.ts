@@ -12,8 +12,13 @@ import { type Compression, partitionForKey, type RecordInput } from "../format/i
 import type { Admin } from "./admin.js";
 import type { BackoffOptions } from "./backoff.js";
 import { TopicMetadata } from "./metadata.js";
-import { type PartitionSender as Sender, type PendingBatch, PartitionSender } from "./partition-sender.js";
-import { type AppendResult, appendToPartition, encodeAppend, type ProduceTransport } from "./produce-request.js";
+import { PartitionSender, type PendingBatch, type PartitionSender as Sender } from "./partition-sender.js";
+import {
+  type AppendResult,
+  appendToPartition,
+  encodeAppend,
+  type ProduceTransport,
+} from "./produce-request.js";
 import { type ProducerRecord, type RecordMetadata, recordSizeBytes, toRecordInput } from "./records.js";
 import type { Transport } from "./transport.js";
 
@@ -104,11 +109,26 @@ export class Producer {
     private readonly options: ProducerOptions = {},
   ) {
     this.lingerMs = checkRange("lingerMs", options.lingerMs ?? 5, 0, 60_000);
-    this.batchBytesMax = checkRange("batchBytesMax", options.batchBytesMax ?? 1024 * 1024, 1024, 64 * 1024 * 1024);
+    this.batchBytesMax = checkRange(
+      "batchBytesMax",
+      options.batchBytesMax ?? 1024 * 1024,
+      1024,
+      64 * 1024 * 1024,
+    );
     this.batchRecordsMax = checkRange("batchRecordsMax", options.batchRecordsMax ?? 1000, 1, 1_000_000);
-    this.bufferBytesMax = checkRange("bufferBytesMax", options.bufferBytesMax ?? 32 * 1024 * 1024, 1024, 2 ** 40);
+    this.bufferBytesMax = checkRange(
+      "bufferBytesMax",
+      options.bufferBytesMax ?? 32 * 1024 * 1024,
+      1024,
+      2 ** 40,
+    );
     this.maxInFlight = checkRange("maxInFlight", options.maxInFlight ?? 5, 1, 5);
-    this.deliveryTimeoutMs = checkRange("deliveryTimeoutMs", options.deliveryTimeoutMs ?? 120_000, 1, 2 ** 31);
+    this.deliveryTimeoutMs = checkRange(
+      "deliveryTimeoutMs",
+      options.deliveryTimeoutMs ?? 120_000,
+      1,
+      2 ** 31,
+    );
     this.compression = options.compression ?? "none";
     this.transportKind = options.transport ?? "binary";
     this.producerId = options.idempotent === false ? undefined : randomProducerId();
@@ -137,9 +157,13 @@ export class Producer {
     if (size > this.batchBytesMax || size > this.bufferBytesMax) {
       const limit = Math.min(this.batchBytesMax, this.bufferBytesMax);
       return Promise.reject(
-        new FloeError("record_too_large", `a record of about ${size} bytes exceeds the producer's limit of ${limit}`, {
-          limit_bytes: limit,
-        }),
+        new FloeError(
+          "record_too_large",
+          `a record of about ${size} bytes exceeds the producer's limit of ${limit}`,
+          {
+            limit_bytes: limit,
+          },
+        ),
       );
     }
     const accepted = this.intake.then(() => this.accept(topic, record.partition, input, size));
@@ -212,7 +236,9 @@ export class Producer {
     const partitions = this.metadata.cached(topic) ?? (await this.metadata.load(topic));
     const partition = explicit ?? this.choosePartition(topic, input.key, partitions);
     if (!(Number.isInteger(partition) && partition >= 0 && partition < partitions)) {
-      throw new FloeError("partition_not_found", `topic ${topic} has no partition ${partition}`, { partitions });
+      throw new FloeError("partition_not_found", `topic ${topic} has no partition ${partition}`, {
+        partitions,
+      });
     }
     while (this.bufferedBytes + size > this.bufferBytesMax) {
       // Lingering is pointless while the caller is blocked: send everything now to free room.
@@ -231,13 +257,19 @@ export class Producer {
     batch.records.push(input);
     batch.bytes += size;
     const result = batch.result;
-    if (batch.records.length >= this.batchRecordsMax || batch.bytes >= this.batchBytesMax) this.closeBatch(batch);
+    if (batch.records.length >= this.batchRecordsMax || batch.bytes >= this.batchBytesMax)
+      this.closeBatch(batch);
     let ack: Promise<RecordMetadata> | undefined;
     return {
       topic,
       partition,
       ack: () => {
-        ack ??= result.then((r) => ({ topic, partition, offset: r.baseOffset + index, timestamp: input.timestamp }));
+        ack ??= result.then((r) => ({
+          topic,
+          partition,
+          offset: r.baseOffset + index,
+          timestamp: input.timestamp,
+        }));
         return ack;
       },
     };
@@ -245,7 +277,9 @@ export class Producer {
 
   private choosePartition(topic: string, key: Uint8Array | null, partitions: number): number {
     if (key !== null) {
-      return this.options.partitioner ? this.options.partitioner(key, partitions, topic) : partitionForKey(key, partitions);
+      return this.options.partitioner
+        ? this.options.partitioner(key, partitions, topic)
+        : partitionForKey(key, partitions);
     }
     // Kafka's sticky partitioner: keyless records fill one partition's batch, then move on.
     let p = this.sticky.get(topic);
@@ -268,7 +302,15 @@ export class Producer {
       this.unreportedFailure ??= { error };
     });
     const records: RecordInput[] = [];
-    const pending: PendingBatch = { records, bytes: 0, deadlineMs: 0, resolve, reject, attempts: 0, unknownOutcome: false };
+    const pending: PendingBatch = {
+      records,
+      bytes: 0,
+      deadlineMs: 0,
+      resolve,
+      reject,
+      attempts: 0,
+      unknownOutcome: false,
+    };
     const batch: OpenBatch = { topic, partition, records, bytes: 0, timer: undefined, result, pending };
     if (this.lingerMs === 0) queueMicrotask(() => this.closeBatch(batch));
     else batch.timer = setTimeout(() => this.closeBatch(batch), this.lingerMs);

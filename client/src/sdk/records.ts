@@ -3,7 +3,7 @@
  * always hand out bytes (what was stored, exactly) with `text()` for the common UTF-8 case.
  */
 import type { DecodedRecord, RecordHeader, RecordInput } from "../format/index.js";
-import { arr, fromBase64, type Json, int, obj, str, toBase64 } from "./wire.js";
+import { arr, fromBase64, int, type Json, obj, str, toBase64 } from "./wire.js";
 
 export type { RecordHeader } from "../format/index.js";
 
@@ -82,7 +82,12 @@ export function toRecordInput(record: ProducerRecord, nowMs: number): RecordInpu
   if (!(Number.isSafeInteger(timestamp) && timestamp >= 0)) {
     throw new RangeError(`record timestamp must be a non-negative integer (ms), got ${timestamp}`);
   }
-  return { key: toBytes(record.key), value: toBytes(record.value), headers: headersOf(record.headers), timestamp };
+  return {
+    key: toBytes(record.key),
+    value: toBytes(record.value),
+    headers: headersOf(record.headers),
+    timestamp,
+  };
 }
 
 /** Bytes a record adds to a batch, near enough to size batches and the buffer (varint overhead ≤ 24). */
@@ -129,5 +134,13 @@ export function fromJsonRecords(topic: string, partition: number, value: unknown
 
 /** A decoded binary record as a consumer record. */
 export function fromDecoded(topic: string, partition: number, r: DecodedRecord): ConsumerRecord {
-  return { topic, partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers };
+  return {
+    topic,
+    partition,
+    offset: r.offset,
+    timestamp: r.timestamp,
+    key: r.key,
+    value: r.value,
+    headers: r.headers,
+  };
 }

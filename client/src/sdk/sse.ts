@@ -92,7 +92,10 @@ export async function* streamPartition(transport: Transport, r: StreamRequest): 
   let watchdog: ReturnType<typeof setTimeout> | undefined;
   const arm = () => {
     clearTimeout(watchdog);
-    watchdog = setTimeout(() => idle.abort(new FloeError("unavailable", "event stream silent for too long")), r.idleTimeoutMs ?? 45_000);
+    watchdog = setTimeout(
+      () => idle.abort(new FloeError("unavailable", "event stream silent for too long")),
+      r.idleTimeoutMs ?? 45_000,
+    );
   };
   try {
     arm();

@@ -92,7 +92,8 @@ export class Transport {
       throw new TypeError(`Floe URL must be http or https, got ${url.protocol}`);
     }
     this.baseUrl = url.href.replace(/\/+$/, "");
-    const globalFetch: FetchFn | undefined = typeof fetch === "function" ? (i, init) => fetch(i, init) : undefined;
+    const globalFetch: FetchFn | undefined =
+      typeof fetch === "function" ? (i, init) => fetch(i, init) : undefined;
     const chosen = options.fetch ?? globalFetch;
     if (chosen === undefined) throw new TypeError("no fetch available: pass options.fetch");
     this.fetchFn = chosen;

@@ -14,7 +14,8 @@ function malformed(what: string): FloeError {
 
 /** The value as an object, or a FloeError naming `what`. */
 export function obj(value: unknown, what: string): Json {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw malformed(`${what} is not an object`);
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw malformed(`${what} is not an object`);
   return value as Json;
 }
 
@@ -52,7 +53,11 @@ export function headerInt(headers: Headers, name: string): number {
 }
 
 interface NodeBuffer {
-  from(data: ArrayBufferLike | string, offsetOrEncoding?: number | string, length?: number): Uint8Array & {
+  from(
+    data: ArrayBufferLike | string,
+    offsetOrEncoding?: number | string,
+    length?: number,
+  ): Uint8Array & {
     toString(encoding: string): string;
   };
 }

@@ -65,14 +65,20 @@ const MEMBER_ID = /^[a-zA-Z0-9-]{1,64}$/;
 /** Member ids are issued by the coordinator (UUIDs); anything else cannot name a member. */
 export function validateMemberId(id: unknown): string {
   if (typeof id !== "string" || !MEMBER_ID.test(id)) {
-    throw invalidRequest("member ids are 1-64 characters of [a-zA-Z0-9-] as returned by join", { field: "member_id" });
+    throw invalidRequest("member ids are 1-64 characters of [a-zA-Z0-9-] as returned by join", {
+      field: "member_id",
+    });
   }
   return id;
 }
 
 export function sessionTimeoutOf(requested: number | undefined, limits: GroupLimits): number {
   if (requested === undefined) return limits.defaultSessionTimeoutMs;
-  if (!Number.isSafeInteger(requested) || requested < limits.minSessionTimeoutMs || requested > limits.maxSessionTimeoutMs) {
+  if (
+    !Number.isSafeInteger(requested) ||
+    requested < limits.minSessionTimeoutMs ||
+    requested > limits.maxSessionTimeoutMs
+  ) {
     throw invalidRequest(
       `session_timeout_ms must be an integer from ${limits.minSessionTimeoutMs} to ${limits.maxSessionTimeoutMs}`,
       { field: "session_timeout_ms", min: limits.minSessionTimeoutMs, max: limits.maxSessionTimeoutMs },

@@ -37,8 +37,14 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   registerTopicRoutes(app, deps);
   registerProduceRoutes(app, deps);
   registerFetchRoutes(app, deps);
-  const routes = routePatterns(app);
-  app.notFound((c) => notFound(c, routes));
+  // Patterns are built at the first 404, and again if routes were mounted since (e.g. the
+  // consumer-group routes, added with `app.route("/", groupApp)` after createApp).
+  let routes: { count: number; patterns: RoutePattern[] } | undefined;
+  app.notFound((c) => {
+    if (routes?.count !== app.routes.length)
+      routes = { count: app.routes.length, patterns: routePatterns(app) };
+    return notFound(c, routes.patterns);
+  });
   return app;
 }
 
@@ -81,7 +87,9 @@ function notFound(c: Context, routes: RoutePattern[]): Response {
     response.headers.set("Allow", allowed.join(", "));
     return response;
   }
+  // Echo at most a bounded prefix of what the caller sent.
+  const shown = path.slice(0, 300);
   return errorResponse(
-    new FloeError("route_not_found", `no route ${c.req.method} ${path}`, { path: path.slice(0, 300) }),
+    new FloeError("route_not_found", `no route ${c.req.method} ${shown}`, { path: shown }),
   );
 }

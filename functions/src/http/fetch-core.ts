@@ -56,9 +56,10 @@ export function planFetch(
   else if (query.timestamp !== undefined) start = { timestamp: query.timestamp };
   else if (query.tail_offset !== undefined) start = { tailOffset: query.tail_offset };
 
-  const maxBytes = query.max_bytes ?? limits.fetchBytesDefault;
+  // Defaults never exceed the ceilings (a deployment may lower FLOE_FETCH_BYTES_MAX below 1 MiB).
+  const maxBytes = query.max_bytes ?? Math.min(limits.fetchBytesDefault, limits.fetchBytesMax);
   if (maxBytes > limits.fetchBytesMax) overLimit("max_bytes", limits.fetchBytesMax, "bytes");
-  const maxRecords = query.max_records ?? limits.fetchRecordsDefault;
+  const maxRecords = query.max_records ?? Math.min(limits.fetchRecordsDefault, limits.fetchRecordsMax);
   if (maxRecords > limits.fetchRecordsMax) overLimit("max_records", limits.fetchRecordsMax, "records");
   if (maxBytes < 1 || maxRecords < 1)
     throw invalidRequest("max_bytes and max_records must be at least 1", {

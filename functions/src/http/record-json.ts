@@ -16,8 +16,28 @@ import type { FetchedRecord, ProduceRecord, RecordFormat } from "./schemas.js";
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** ES2024's String.prototype.isWellFormed (Node >= 20); the TS lib in use predates it. */
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+/** An unpaired surrogate (legal in JSON strings) would be stored as U+FFFD: refuse rather than alter data. */
+function checkWellFormed(text: string, field: string): string {
+  if (!isWellFormed(text)) {
+    throw invalidRequest(
+      `${field} holds an unpaired UTF-16 surrogate, which UTF-8 cannot store; use base64`,
+      { field },
+    );
+  }
+  return text;
+}
+
+function utf8Bytes(text: string, field: string): Uint8Array {
+  return Buffer.from(checkWellFormed(text, field), "utf8");
+}
+
 function stringToBytes(text: string, format: RecordFormat, field: string): Uint8Array {
-  if (format !== "base64") return Buffer.from(text, "utf8");
+  if (format !== "base64") return utf8Bytes(text, field);
   if (!BASE64.test(text)) throw invalidRequest(`${field} is not valid base64`, { field });
   return Buffer.from(text, "base64");
 }
@@ -48,7 +68,7 @@ export function recordFromJson(
     value = nullableBytes(record.value, format, `${at}.value`);
   }
   const headers: RecordHeader[] = (record.headers ?? []).map((h, i) => ({
-    key: h.name,
+    key: checkWellFormed(h.name, `${at}.headers[${i}].name`),
     value: nullableBytes(h.value, textFormat, `${at}.headers[${i}].value`),
   }));
   return {

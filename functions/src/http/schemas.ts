@@ -151,8 +151,8 @@ export const FetchQuery = z.object({
     .optional()
     .openapi({ description: "read from the first record at or after this time (ms)" }),
   tail_offset: decimalInteger("tail_offset").optional().openapi({ description: "read the last K records" }),
-  max_records: decimalInteger("max_records").optional(),
-  max_bytes: decimalInteger("max_bytes").optional(),
+  max_records: decimalInteger("max_records").optional().openapi({ minimum: 1 }),
+  max_bytes: decimalInteger("max_bytes").optional().openapi({ minimum: 1 }),
   wait: z
     .string()
     .regex(/^[0-9]{1,6}(\.[0-9]{1,3})?$/, "wait must be a non-negative number of seconds")

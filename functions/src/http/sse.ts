@@ -58,10 +58,7 @@ export async function openEventStream(
           await deps.watcher.wait(meta, partition, offset, waitMs, stop.signal);
           if (stop.signal.aborted) return;
           if (clock.now() - lastEventAt >= pingMs) {
-            await stream.writeSSE({
-              event: "ping",
-              data: JSON.stringify({ high_watermark: result.highWatermark }),
-            });
+            await stream.writeSSE({ event: "ping", data: "{}" });
             lastEventAt = clock.now();
           }
         }

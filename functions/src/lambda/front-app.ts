@@ -79,7 +79,9 @@ export function createFrontApp(env: Environment, options: FrontAppOptions = {}):
     let response: Response;
     if (ready instanceof FloeError) response = errorResponse(ready);
     else {
-      const tooLarge = c.env?.event ? checkRequestBody(c.env.event, ready.config.limits.requestBytesMax) : undefined;
+      const tooLarge = c.env?.event
+        ? checkRequestBody(c.env.event, ready.config.limits.requestBytesMax)
+        : undefined;
       response = tooLarge ? errorResponse(tooLarge) : await ready.app.fetch(c.req.raw, c.env);
     }
     metrics.record(c.req.method, c.req.path, response.status, performance.now() - started);

@@ -8,8 +8,8 @@
  * variable) on the first invocation of a cold start and reuse the SDK clients and engine after.
  * A function uses one of the two; the other one costs nothing until called.
  */
-import { createHttpHandler } from "./http-handler.js";
-import { createStreamHandler } from "./stream-handler.js";
+import { createHttpHandler, type HttpHandler } from "./http-handler.js";
+import { createStreamHandler, type StreamHandler } from "./stream-handler.js";
 
-export const handler = createHttpHandler(process.env);
-export const streamHandler = createStreamHandler(process.env);
+export const handler: HttpHandler = createHttpHandler(process.env);
+export const streamHandler: StreamHandler = createStreamHandler(process.env);

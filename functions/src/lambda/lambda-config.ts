@@ -12,11 +12,15 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 export function loadLambdaConfig(env: Environment): AgentConfig {
   const storage = env[ENV.storage];
   if (storage !== undefined && storage !== "" && storage !== "aws") {
-    throw new ConfigError(`${ENV.storage} must be "aws" (or unset) on Lambda, got ${JSON.stringify(storage)}`);
+    throw new ConfigError(
+      `${ENV.storage} must be "aws" (or unset) on Lambda, got ${JSON.stringify(storage)}`,
+    );
   }
   const platform = env[ENV.platform];
   if (platform !== undefined && platform !== "" && platform !== "lambda") {
-    throw new ConfigError(`${ENV.platform} must be "lambda" (or unset) on Lambda, got ${JSON.stringify(platform)}`);
+    throw new ConfigError(
+      `${ENV.platform} must be "lambda" (or unset) on Lambda, got ${JSON.stringify(platform)}`,
+    );
   }
   return loadConfig({ ...env }, { storage: "aws", platform: "lambda" });
 }

@@ -48,7 +48,9 @@ export class RequestMetrics {
       JSON.stringify({
         _aws: {
           Timestamp: this.now(),
-          CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE, Dimensions: [[METRIC_DIMENSION]], Metrics: metrics }],
+          CloudWatchMetrics: [
+            { Namespace: METRICS_NAMESPACE, Dimensions: [[METRIC_DIMENSION]], Metrics: metrics },
+          ],
         },
         [METRIC_DIMENSION]: this.functionName,
         status,

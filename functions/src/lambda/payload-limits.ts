@@ -37,7 +37,9 @@ export function decodedBodyBytes(event: EventBody): number {
 export function checkRequestBody(event: EventBody, limitBytes: number): FloeError | undefined {
   const bytes = decodedBodyBytes(event);
   if (bytes <= limitBytes) return undefined;
-  return new FloeError("request_too_large", `the request body exceeds ${limitBytes} bytes`, { limit_bytes: limitBytes });
+  return new FloeError("request_too_large", `the request body exceeds ${limitBytes} bytes`, {
+    limit_bytes: limitBytes,
+  });
 }
 
 /** The size Lambda will measure for a buffered result: its JSON serialisation. */

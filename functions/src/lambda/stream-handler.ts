@@ -22,7 +22,10 @@ export interface AwsLambdaStreamingGlobal {
 
 export function streamingRuntimeAvailable(): boolean {
   const candidate = (globalThis as { awslambda?: Partial<AwsLambdaStreamingGlobal> }).awslambda;
-  return typeof candidate?.streamifyResponse === "function" && typeof candidate.HttpResponseStream?.from === "function";
+  return (
+    typeof candidate?.streamifyResponse === "function" &&
+    typeof candidate.HttpResponseStream?.from === "function"
+  );
 }
 
 export function createStreamHandler(env: Environment, options: FrontAppOptions = {}): StreamHandler {

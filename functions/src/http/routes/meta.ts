@@ -42,11 +42,12 @@ export function registerMetaRoutes(app: OpenAPIHono, deps: AppDeps): void {
 
   app.openapi(healthRoute, (c) => c.json({ status: "ok" as const, platform: deps.platform }, 200));
 
-  // Routes are fixed once the app is built: generate the document once, on first request.
-  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  // Generated once, at the first request; again only if routes were mounted since.
+  let cached: { definitions: number; document: ReturnType<typeof app.getOpenAPI31Document> } | undefined;
   app.openapi(openApiRoute, (c) => {
-    document ??= openApiDocument(app, deps);
-    return c.json(document, 200);
+    const definitions = app.openAPIRegistry.definitions.length;
+    if (cached?.definitions !== definitions) cached = { definitions, document: openApiDocument(app, deps) };
+    return c.json(cached.document, 200);
   });
 }
 

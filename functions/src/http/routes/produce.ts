@@ -27,6 +27,7 @@ import {
   PartitionProduceHeaders,
   PartitionProduceReply,
   PartitionProduceRequest,
+  type ProduceRecord,
   ProduceReply,
   ProduceRequest,
   TopicParams,
@@ -145,30 +146,14 @@ export function registerProduceRoutes(app: OpenAPIHono, deps: AppDeps): void {
     const now = deps.clock.now();
     const inputs = body.records.map((r, i) => recordFromJson(r, format, i, now));
     const sizes = checkRecordSizes(topic, inputs);
-    const shares = new Map<number, number[]>();
-    let sticky: number | undefined;
-    for (let i = 0; i < inputs.length; i++) {
-      const key = inputs[i]!.key;
-      let partition = body.records[i]!.partition;
-      if (partition === undefined && key !== null) partition = partitionForKey(key, topic.partitions);
-      if (partition === undefined) {
-        // Keyless records of one request share one partition (one batch), as Kafka's sticky partitioner does.
-        sticky ??= Math.floor(random() * topic.partitions);
-        partition = sticky;
-      }
-      const share = shares.get(partition);
-      if (share) share.push(i);
-      else shares.set(partition, [i]);
-    }
-
+    const shares = partitionShares(body.records, inputs, topic.partitions, random);
     const partitions = [...shares.keys()];
     const appends = partitions.map((p) => {
       const indices = shares.get(p)!;
-      const records: RecordInput[] = indices.map((i) => inputs[i]!);
       return appendFromRecords(
         topic,
         p,
-        records,
+        indices.map((i) => inputs[i]!),
         indices.map((i) => sizes[i]!),
       );
     });
@@ -176,17 +161,17 @@ export function registerProduceRoutes(app: OpenAPIHono, deps: AppDeps): void {
 
     const results: ProduceReplyResult[] = new Array(inputs.length);
     let failed = 0;
-    partitions.forEach((partition, s) => {
+    for (const [s, partition] of partitions.entries()) {
       const outcome = outcomes[s]!;
-      shares.get(partition)!.forEach((index, k) => {
-        if (outcome.ok)
+      for (const [k, index] of shares.get(partition)!.entries()) {
+        if (outcome.ok) {
           results[index] = { partition, offset: outcome.baseOffset + k, timestamp: inputs[index]!.timestamp };
-        else {
+        } else {
           results[index] = outcome.error.toJSON();
           failed++;
         }
-      });
-    });
+      }
+    }
     const reply = { results, failed_record_count: failed };
     return failed > 0 ? c.json(reply, 207) : c.json(reply, 200);
   });
@@ -244,6 +229,34 @@ export function registerProduceRoutes(app: OpenAPIHono, deps: AppDeps): void {
       200,
     );
   });
+}
+
+/**
+ * Which records go to which partition (record indices per partition, in request order): the
+ * record's own partition, else Kafka's partitioner for its key, else one random partition shared
+ * by all keyless records of the request (one batch, as Kafka's sticky partitioner makes).
+ */
+function partitionShares(
+  records: readonly ProduceRecord[],
+  inputs: readonly RecordInput[],
+  partitionCount: number,
+  random: () => number,
+): Map<number, number[]> {
+  const shares = new Map<number, number[]>();
+  let sticky: number | undefined;
+  for (let i = 0; i < inputs.length; i++) {
+    const key = inputs[i]!.key;
+    let partition = records[i]!.partition;
+    if (partition === undefined && key !== null) partition = partitionForKey(key, partitionCount);
+    if (partition === undefined) {
+      sticky ??= Math.floor(random() * partitionCount);
+      partition = sticky;
+    }
+    const share = shares.get(partition);
+    if (share) share.push(i);
+    else shares.set(partition, [i]);
+  }
+  return shares;
 }
 
 type ProduceReplyResult =

@@ -1,0 +1,140 @@
+/**
+ * The `floe` command line: parses arguments, runs one command against a `FloeClient`, and turns
+ * the outcome into an exit code (exit-codes.ts) with errors as one line on stderr. `run` takes
+ * its streams and environment as arguments, so tests drive it in-process as well as spawned.
+ */
+import { FloeClient } from "../sdk/client.js";
+import type { FetchFn } from "../sdk/transport.js";
+import { type FlagSpecs, flagsHelp, GLOBAL_FLAGS, intFlag, parse, stringFlag } from "./args.js";
+import { CONSUME_FLAGS, consumeCommand, TAIL_FLAGS } from "./commands/consume.js";
+import { GROUP_FLAGS, groupsCommand } from "./commands/groups.js";
+import { PRODUCE_FLAGS, produceCommand } from "./commands/produce.js";
+import { TOPIC_FLAGS, topicsCommand } from "./commands/topics.js";
+import { EXIT, errorLine, exitCodeOf, UsageError } from "./exit-codes.js";
+import { InputError } from "./input.js";
+import type { Context, Io } from "./output.js";
+
+export const CLI_VERSION = "0.1.0";
+export const DEFAULT_URL = "http://127.0.0.1:8080";
+
+const USAGE = `floe — the Floe event log from the command line
+
+usage: floe <command> [arguments] [flags]
+
+commands:
+  topics create <topic> [-p N] [-c key=value ...]   create a topic
+  topics list                                       list topics
+  topics describe <topic>                           partitions, offsets and config
+  topics alter <topic> [-p N] [-c key=value ...]    grow partitions, change config
+  topics delete <topic>                             delete a topic and its data
+  produce <topic> [--file F] [--format lines|ndjson] [-K SEP | --key-field F]
+                                                    records from stdin or a file, one per line
+  consume <topic> [-g GROUP] [--from-beginning | --offset N | --timestamp T] [-f] [-n N]
+                  [--format value|json]             records to stdout, one per line
+  tail <topic> [-l N] [-f]                          the last N records of each partition
+  groups list                                       consumer groups
+  groups describe <group>                           members, committed offsets and lag
+
+global flags:
+${flagsHelp(GLOBAL_FLAGS)}
+
+environment: FLOE_URL, FLOE_TOKEN
+exit codes: 0 ok, 1 unexpected failure, 2 usage, 3 not found, 4 conflict, 5 auth,
+            6 rejected input, 7 unavailable (retry later), 130 interrupted
+run 'floe <command> --help' for a command's flags.
+`;
+
+interface Command {
+  flags: FlagSpecs;
+  /** Words after the command that name a subcommand (topics create, groups list). */
+  subcommands?: string[];
+  run(ctx: Context, sub: string, parsed: ReturnType<typeof parse>): Promise<void>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  topics: {
+    flags: TOPIC_FLAGS,
+    subcommands: ["create", "list", "describe", "alter", "delete"],
+    run: (ctx, sub, parsed) => topicsCommand(ctx, sub, parsed),
+  },
+  produce: { flags: PRODUCE_FLAGS, run: (ctx, _sub, parsed) => produceCommand(ctx, parsed) },
+  consume: { flags: CONSUME_FLAGS, run: (ctx, _sub, parsed) => consumeCommand(ctx, parsed, false) },
+  tail: { flags: TAIL_FLAGS, run: (ctx, _sub, parsed) => consumeCommand(ctx, parsed, true) },
+  groups: {
+    flags: GROUP_FLAGS,
+    subcommands: ["list", "describe"],
+    run: (ctx, sub, parsed) => groupsCommand(ctx, sub, parsed),
+  },
+};
+
+export interface RunOptions {
+  /** Aborted to stop the command cleanly (main.ts wires SIGINT to it). */
+  signal?: AbortSignal;
+  /** For tests: replaces the global fetch. */
+  fetch?: FetchFn;
+}
+
+/**
+ * Runs one `floe` invocation and returns its exit code; never throws.
+ *
+ * @example
+ * process.exitCode = await run(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout,
+ *   stderr: process.stderr, env: process.env });
+ */
+export async function run(argv: string[], io: Io, options: RunOptions = {}): Promise<number> {
+  const signal = options.signal ?? new AbortController().signal;
+  try {
+    const [name, ...rest] = argv;
+    if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+      io.stdout.write(USAGE);
+      return name === undefined ? EXIT.usage : EXIT.ok;
+    }
+    if (name === "--version" || name === "-V") {
+      io.stdout.write(`floe ${CLI_VERSION}\n`);
+      return EXIT.ok;
+    }
+    const command = COMMANDS[name];
+    if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
+    let sub = "";
+    let args = rest;
+    if (command.subcommands) {
+      sub = rest[0] ?? "";
+      args = rest.slice(1);
+      if (sub === "--help" || sub === "-h" || sub === "") {
+        io.stdout.write(
+          `usage: floe ${name} ${command.subcommands.join("|")} ...\n\nflags:\n${flagsHelp(command.flags)}\n`,
+        );
+        return sub === "" ? EXIT.usage : EXIT.ok;
+      }
+      if (!command.subcommands.includes(sub)) {
+        throw new UsageError(`unknown command "${name} ${sub}"; use ${command.subcommands.join(", ")}`);
+      }
+    }
+    const parsed = parse(args, command.flags);
+    if (parsed.values.help === true) {
+      io.stdout.write(
+        `usage: floe ${name}${sub ? ` ${sub}` : ""} ...\n\nflags:\n${flagsHelp({ ...command.flags, ...GLOBAL_FLAGS })}\n`,
+      );
+      return EXIT.ok;
+    }
+    const url = stringFlag(parsed.values, "url") ?? io.env.FLOE_URL ?? DEFAULT_URL;
+    const token = stringFlag(parsed.values, "token") ?? io.env.FLOE_TOKEN;
+    let client: FloeClient;
+    try {
+      client = new FloeClient({
+        url,
+        token: token === "" ? undefined : token,
+        requestTimeoutMs: intFlag(parsed.values, "timeout-ms", 1, 3_600_000),
+        fetch: options.fetch,
+      });
+    } catch (error) {
+      throw new UsageError(error instanceof Error ? error.message : String(error));
+    }
+    await command.run({ client, io, json: parsed.values.json === true, signal }, sub, parsed);
+    return signal.aborted ? EXIT.interrupted : EXIT.ok;
+  } catch (error) {
+    io.stderr.write(`${errorLine(error)}\n`);
+    if (error instanceof InputError) return EXIT.rejected;
+    return exitCodeOf(error);
+  }
+}

@@ -1,0 +1,112 @@
+/** Consumer groups against a real agent: partitions split, move on join and leave, never overlap. */
+import { describe, expect, it } from "vitest";
+import { type Consumer, FloeClient, text } from "../../client/src/index.js";
+import { topicName, useAgent } from "./agent.js";
+
+interface Processed {
+  member: string;
+  partition: number;
+  offset: number;
+  value: string;
+}
+
+async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function startMember(consumer: Consumer, name: string, log: Processed[]): Promise<void> {
+  return (async () => {
+    for await (const r of consumer) {
+      log.push({ member: name, partition: r.partition, offset: r.offset, value: text(r.value)! });
+      await new Promise((resolve) => setTimeout(resolve, 1)); // "processing"
+    }
+  })();
+}
+
+describe("consumer groups", () => {
+  const agent = useAgent();
+  const groupOptions = { heartbeatIntervalMs: 100, autoCommitIntervalMs: 200, sessionTimeoutMs: 5_000, waitSeconds: 1 };
+
+  it("splits partitions between members and hands them over on join and leave without double-processing", async () => {
+    // Prepare
+    const client = new FloeClient({ url: agent().url });
+    const topic = topicName("grp");
+    const group = topicName("g");
+    await client.admin.createTopic(topic, { partitions: 4 });
+    const log: Processed[] = [];
+    const total = 400;
+    const producer = client.producer({ lingerMs: 2 });
+    const producing = (async () => {
+      for (let i = 0; i < total; i += 10) {
+        await producer.sendBatch(
+          topic,
+          Array.from({ length: 10 }, (_, j) => ({ key: `k${i + j}`, value: `v${i + j}` })),
+        );
+        await new Promise((r) => setTimeout(r, 15));
+      }
+      await producer.close();
+    })();
+    // Act: A alone, then B joins, then A leaves while records keep coming.
+    const a = client.consumer({ topics: topic, group, from: "earliest", ...groupOptions });
+    const aDone = startMember(a, "a", log);
+    await until(() => a.assignment().length === 4, 10_000, "A to own all partitions");
+    const b = client.consumer({ topics: topic, group, from: "earliest", ...groupOptions });
+    const bDone = startMember(b, "b", log);
+    await until(() => a.assignment().length === 2 && b.assignment().length === 2, 10_000, "a 2/2 split");
+    const split = [a.assignment(), b.assignment()].map((tps) => tps.map((tp) => tp.partition).sort());
+    await until(() => log.some((p) => p.member === "b"), 10_000, "B to process records");
+    await a.close();
+    await aDone;
+    await until(() => b.assignment().length === 4, 10_000, "B to take over");
+    await producing;
+    await until(() => new Set(log.map((p) => p.value)).size === total, 20_000, "every record to be processed");
+    await b.close();
+    await bDone;
+    const description = await client.admin.describeGroup(group);
+    // Assess
+    expect([...split[0]!, ...split[1]!].sort()).toEqual([0, 1, 2, 3]);
+    const values = log.map((p) => p.value);
+    expect(values.length).toBe(total); // nothing processed twice
+    expect(new Set(values).size).toBe(total);
+    for (let p = 0; p < 4; p++) {
+      const offsets = log.filter((x) => x.partition === p).map((x) => x.offset);
+      expect(offsets).toEqual([...offsets].sort((x, y) => x - y)); // handed over in order, no overlap
+      expect(offsets).toEqual([...Array(offsets.length).keys()]); // and without gaps
+    }
+    expect(new Set(log.map((p) => p.member))).toEqual(new Set(["a", "b"]));
+    expect(description.totalLag).toBe(0);
+    expect(description.offsets.every((o) => o.committedOffset === o.highWatermark)).toBe(true);
+  });
+
+  it("resumes from the committed offset after a restart", async () => {
+    // Prepare
+    const client = new FloeClient({ url: agent().url });
+    const topic = topicName("grp");
+    const group = topicName("g");
+    await client.admin.createTopic(topic, { partitions: 2 });
+    const producer = client.producer();
+    await producer.sendBatch(topic, Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
+    // Act: read 8 and stop; a second consumer reads the rest.
+    const first: string[] = [];
+    for await (const r of client.consumer({ topics: topic, group, from: "earliest", ...groupOptions })) {
+      first.push(text(r.value)!);
+      if (first.length === 8) break;
+    }
+    await producer.sendBatch(topic, Array.from({ length: 5 }, (_, i) => ({ key: `n${i}`, value: `w${i}` })));
+    await producer.close();
+    const second: string[] = [];
+    for await (const r of client.consumer({ topics: topic, group, from: "earliest", follow: false, ...groupOptions })) {
+      second.push(text(r.value)!);
+    }
+    // Assess
+    expect(first).toHaveLength(8);
+    expect([...first, ...second].sort()).toEqual([
+      ...Array.from({ length: 20 }, (_, i) => `v${i}`),
+      ...Array.from({ length: 5 }, (_, i) => `w${i}`),
+    ].sort());
+  });
+});
