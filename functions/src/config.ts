@@ -23,6 +23,7 @@ export const ENV = {
   rangeCacheBytes: "FLOE_CACHE_BYTES",
   hotTailBytes: "FLOE_HOT_TAIL_BYTES",
   commitTimeoutMs: "FLOE_COMMIT_TIMEOUT_MS",
+  headCacheMs: "FLOE_HEAD_CACHE_MS",
   apiTokens: "FLOE_API_TOKENS",
   region: "AWS_REGION",
   endpoint: "AWS_ENDPOINT_URL",
@@ -74,6 +75,8 @@ export interface AgentConfig {
   rangeCacheBytes: number;
   hotTailBytes: number;
   commitTimeoutMs: number;
+  /** How stale a partition head a fetch may use (see EngineLimits.headCacheMs). */
+  headCacheMs: number;
   /** Bearer tokens accepted; empty = no authentication (local use). */
   apiTokens: string[];
   limits: ServerLimits;
@@ -153,6 +156,9 @@ export function loadConfig(env: Env = process.env, defaults: { storage?: Storage
     rangeCacheBytes: int(env, ENV.rangeCacheBytes, platform === "lambda" ? 64 * MiB : 256 * MiB, 0, 65536 * MiB),
     hotTailBytes: int(env, ENV.hotTailBytes, platform === "lambda" ? 0 : 64 * MiB, 0, 65536 * MiB),
     commitTimeoutMs: int(env, ENV.commitTimeoutMs, 10_000, 100, 120_000),
+    // Containers: heads this agent wrote or polled serve its readers for up to 100 ms. Lambda
+    // invocations share nothing worth caching, so they always read.
+    headCacheMs: int(env, ENV.headCacheMs, platform === "lambda" ? 0 : 100, 0, 5_000),
     apiTokens: (env[ENV.apiTokens] ?? "")
       .split(",")
       .map((t) => t.trim())

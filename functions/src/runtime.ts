@@ -77,6 +77,7 @@ export function createRuntime(config: AgentConfig, stores: Pick<Stores, "objects
       commitTimeoutMs: config.commitTimeoutMs,
       rangeCacheBytes: config.rangeCacheBytes,
       hotTailBytes: config.hotTailBytes,
+      headCacheMs: config.headCacheMs,
     },
     ...(options.crashHook ? { crashHook: options.crashHook } : {}),
   });

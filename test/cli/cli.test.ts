@@ -159,4 +159,30 @@ describe("floe CLI", () => {
       expect(run.stderr.trimEnd().split("\n")).toHaveLength(1);
     }
   });
+
+  it("consumes as a group, then lists and describes the group with its lag", async () => {
+    // Prepare
+    const url = agent().url;
+    const topic = topicName("cli");
+    const group = topicName("cli-group");
+    await new FloeClient({ url }).admin.createTopic(topic, { partitions: 2 });
+    await floe(["produce", topic, "-K", ","], { url, stdin: "a,1\nb,2\nc,3\nd,4\n" });
+    // Act
+    const consumed = await floe(["consume", topic, "--group", group, "--from-beginning"], { url });
+    await floe(["produce", topic, "-K", ","], { url, stdin: "e,5\n" });
+    const [listed, described, human] = await Promise.all([
+      floe(["groups", "list", "--json"], { url }),
+      floe(["groups", "describe", group, "--json"], { url }),
+      floe(["groups", "describe", group], { url }),
+    ]);
+    // Assess
+    expect(consumed.code).toBe(EXIT.ok);
+    expect(consumed.stdout.trim().split("\n").sort()).toEqual(["1", "2", "3", "4"]);
+    expect((JSON.parse(listed.stdout) as { groups: { group: string }[] }).groups.map((g) => g.group)).toContain(group);
+    const d = JSON.parse(described.stdout) as { total_lag: number; offsets: { committed_offset: number | null }[] };
+    expect(d.total_lag).toBe(1); // the record produced after the group read to the end
+    expect(d.offsets.reduce((n, o) => n + (o.committed_offset ?? 0), 0)).toBe(4);
+    expect(human.stdout).toMatch(/total lag 1/);
+    expect(human.stdout).toContain("LAG");
+  });
 });

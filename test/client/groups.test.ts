@@ -40,13 +40,11 @@ describe("consumer groups", () => {
     const log: Processed[] = [];
     const total = 400;
     const producer = client.producer({ lingerMs: 2 });
+    // Records keep arriving for about two seconds, across both handovers.
     const producing = (async () => {
-      for (let i = 0; i < total; i += 10) {
-        await producer.sendBatch(
-          topic,
-          Array.from({ length: 10 }, (_, j) => ({ key: `k${i + j}`, value: `v${i + j}` })),
-        );
-        await new Promise((r) => setTimeout(r, 15));
+      for (let i = 0; i < total; i++) {
+        await producer.submit(topic, { key: `k${i}`, value: `v${i}` });
+        if (i % 10 === 9) await new Promise((r) => setTimeout(r, 50));
       }
       await producer.close();
     })();
@@ -108,5 +106,45 @@ describe("consumer groups", () => {
       ...Array.from({ length: 20 }, (_, i) => `v${i}`),
       ...Array.from({ length: 5 }, (_, i) => `w${i}`),
     ].sort());
+  });
+
+  it("never lets two members process one partition at once, even while a record is held during a handover", async () => {
+    // Prepare: A processes slowly, so B joins while A holds a record of a partition B is to get.
+    const client = new FloeClient({ url: agent().url });
+    const topic = topicName("grp");
+    const group = topicName("g");
+    await client.admin.createTopic(topic, { partitions: 2 });
+    const producer = client.producer();
+    await producer.sendBatch(topic, Array.from({ length: 40 }, (_, i) => ({ value: `v${i}`, partition: i % 2 })));
+    await producer.close();
+    const spans: { member: string; partition: number; offset: number; start: number; end: number }[] = [];
+    const member = (consumer: Consumer, name: string, processMs: number) =>
+      (async () => {
+        for await (const r of consumer) {
+          const start = performance.now();
+          await new Promise((resolve) => setTimeout(resolve, processMs));
+          spans.push({ member: name, partition: r.partition, offset: r.offset, start, end: performance.now() });
+        }
+      })();
+    // Act
+    const a = client.consumer({ topics: topic, group, from: "earliest", ...groupOptions });
+    const aDone = member(a, "a", 400);
+    await until(() => spans.length >= 1, 10_000, "A to be processing");
+    const b = client.consumer({ topics: topic, group, from: "earliest", ...groupOptions });
+    const bDone = member(b, "b", 5);
+    await until(() => spans.some((s) => s.member === "b"), 10_000, "B to get a partition");
+    await until(() => spans.filter((s) => s.member === "b").length >= 5, 20_000, "B to make progress");
+    await Promise.all([a.close(), b.close()]);
+    await Promise.all([aDone, bDone]);
+    // Assess: per partition, a span of one member never overlaps a span of the other.
+    for (let p = 0; p < 2; p++) {
+      const mine = spans.filter((s) => s.partition === p).sort((x, y) => x.start - y.start);
+      for (let i = 1; i < mine.length; i++) {
+        if (mine[i]!.member !== mine[i - 1]!.member) expect(mine[i]!.start).toBeGreaterThanOrEqual(mine[i - 1]!.end);
+      }
+      const offsets = mine.map((s) => s.offset);
+      expect(offsets).toEqual([...Array(offsets.length).keys()]); // nothing twice, nothing skipped
+    }
+    expect(new Set(spans.map((s) => s.member))).toEqual(new Set(["a", "b"]));
   });
 });

@@ -97,7 +97,8 @@ export function checkGroupHistory(h: GroupHistory, options: { expectFullyCommitt
         const a = tenures[i]!;
         const b = tenures[j]!;
         const overlap = (!b.end || before(a.start, b.end)) && (!a.end || before(b.start, a.end));
-        if (overlap) add("two live owners", `${partition}: ${a.member} ${span(a)} and ${b.member} ${span(b)}`);
+        if (overlap)
+          add("two live owners", `${partition}: ${a.member} ${span(a)} and ${b.member} ${span(b)}`);
       }
     }
   }
@@ -114,7 +115,8 @@ export function checkGroupHistory(h: GroupHistory, options: { expectFullyCommitt
       }
       expected = r.offset + 1;
       const value = finals.get(t.partition)?.values.get(r.offset);
-      if (value !== r.value) add("inconsistent value", `${t.partition}@${r.offset}: read ${r.value}, log has ${value}`);
+      if (value !== r.value)
+        add("inconsistent value", `${t.partition}@${r.offset}: read ${r.value}, log has ${value}`);
       const counts = seen.get(t.partition) ?? new Map<number, number>();
       counts.set(r.offset, (counts.get(r.offset) ?? 0) + 1);
       seen.set(t.partition, counts);
@@ -140,12 +142,18 @@ export function checkGroupHistory(h: GroupHistory, options: { expectFullyCommitt
 
   // Committed offsets never move backwards (no reset happens during these runs).
   const last = new Map<string, { round: number; offset: number }>();
-  const observations = [...h.observations, { round: Number.POSITIVE_INFINITY, offsets: finalOffsets(h.finals) }];
+  const observations = [
+    ...h.observations,
+    { round: Number.POSITIVE_INFINITY, offsets: finalOffsets(h.finals) },
+  ];
   for (const o of observations) {
     for (const [partition, offset] of o.offsets) {
       const previous = last.get(partition);
       if (previous && offset < previous.offset) {
-        add("committed offset regressed", `${partition}: ${previous.offset} (round ${previous.round}) -> ${offset} (round ${o.round})`);
+        add(
+          "committed offset regressed",
+          `${partition}: ${previous.offset} (round ${previous.round}) -> ${offset} (round ${o.round})`,
+        );
       }
       last.set(partition, { round: o.round, offset });
     }
@@ -153,7 +161,8 @@ export function checkGroupHistory(h: GroupHistory, options: { expectFullyCommitt
 
   // A member whose lease had ended cannot move offsets.
   for (const c of h.commits) {
-    if (c.zombie && c.outcome === "ok") add("zombie commit accepted", `${c.member} committed ${c.partition}@${c.offset}`);
+    if (c.zombie && c.outcome === "ok")
+      add("zombie commit accepted", `${c.member} committed ${c.partition}@${c.offset}`);
   }
 
   return {

@@ -12,19 +12,29 @@ import { MemoryObjectStore } from "../../functions/src/adapters/memory/memory-ob
 import { appendFromBatches } from "../../functions/src/engine/batch-validation.js";
 import { FloeLog } from "../../functions/src/engine/log.js";
 import type { TopicMeta } from "../../functions/src/engine/model.js";
-import { type TopicPartition, partitionId } from "../../functions/src/groups/assignment.js";
+import { partitionId, type TopicPartition } from "../../functions/src/groups/assignment.js";
 import { GroupCoordinator } from "../../functions/src/groups/group-coordinator.js";
 import { logPartitionDirectory } from "../../functions/src/groups/partition-directory.js";
 import type { Clock } from "../../functions/src/ports/clock.js";
 import type { ManifestStore } from "../../functions/src/ports/manifest-store.js";
 import { batchOf } from "../support/engine-harness.js";
 import { type FaultRates, FaultyManifestStore, NO_FAULTS, seededRandom } from "../support/faults.js";
-import type { CommitAttempt, FinalPartition, GroupHistory, OffsetObservation, Stamp, Tenure } from "./group-checker.js";
+import type {
+  CommitAttempt,
+  FinalPartition,
+  GroupHistory,
+  OffsetObservation,
+  Stamp,
+  Tenure,
+} from "./group-checker.js";
 
 const decoder = new TextDecoder();
 
 export interface GroupWorldOptions {
+  /** Where the group items go (the store under test). */
   manifest: ManifestStore;
+  /** Where the topic's records go; `manifest` unless given (an in-memory one keeps slow back ends fast). */
+  logManifest?: ManifestStore;
   clock: Clock;
   /** Lets `ms` of time pass between rounds (advance a fake clock, or really sleep). */
   pass: (ms: number) => Promise<void>;
@@ -51,6 +61,10 @@ export interface ChurnScript {
   leave: number;
   pause: number;
   produce: number;
+  /** Rounds at which one member is paused past its lease for sure (it comes back a zombie). */
+  pauseAt?: number[];
+  /** Rounds at which one member crashes for sure. */
+  crashAt?: number[];
   /** Rounds of draining (no churn) at most, until every record is committed. */
   drainRounds: number;
 }
@@ -76,7 +90,13 @@ export class GroupWorld {
     this.topic = options.topic ?? `orders-${options.seed}`;
     this.group = options.group ?? `billing-${options.seed}`;
     const objects = new MemoryObjectStore();
-    this.log = new FloeLog({ manifest: options.manifest, objects, clock: options.clock, random: seededRandom(options.seed + 1) });
+    const logManifest = options.logManifest ?? options.manifest;
+    this.log = new FloeLog({
+      manifest: logManifest,
+      objects,
+      clock: options.clock,
+      random: seededRandom(options.seed + 1),
+    });
     const groupsManifest = options.wrapManifest ? options.wrapManifest(options.manifest) : options.manifest;
     // Predictable member ids: the assignor orders members by id, so a seed replays the same run.
     let ids = 0;
@@ -87,12 +107,18 @@ export class GroupWorld {
         manifest: new FaultyManifestStore(groupsManifest, random, options.faults ?? NO_FAULTS),
         clock: options.clock,
         // Each coordinator has its own engine (own topic cache), as separate agents would.
-        partitions: logPartitionDirectory(new FloeLog({ manifest: options.manifest, objects, clock: options.clock })),
+        partitions: logPartitionDirectory(
+          new FloeLog({ manifest: logManifest, objects, clock: options.clock }),
+        ),
         random,
         newId,
       });
     });
-    this.observer = new GroupCoordinator({ manifest: options.manifest, clock: options.clock, partitions: logPartitionDirectory(this.log) });
+    this.observer = new GroupCoordinator({
+      manifest: options.manifest,
+      clock: options.clock,
+      partitions: logPartitionDirectory(this.log),
+    });
   }
 
   async setUp(): Promise<void> {
@@ -110,16 +136,25 @@ export class GroupWorld {
 
   async produce(partition: number, count: number): Promise<void> {
     const values = Array.from({ length: count }, () => `${this.topic}/${partition}/${this.produced++}`);
-    const [outcome] = await this.log.append([appendFromBatches(this.meta!, partition, batchOf(values, this.options.clock.now()))]);
+    const [outcome] = await this.log.append([
+      appendFromBatches(this.meta!, partition, batchOf(values, this.options.clock.now())),
+    ]);
     if (!outcome?.ok) throw new Error(`setup append failed: ${outcome?.error.message}`);
   }
 
   async read(partition: number, from: number, max: number): Promise<{ offset: number; value: string }[]> {
-    const result = await this.log.fetch(this.topic, partition, { offset: from }, { maxBytes: 64 * 1024, maxRecords: max, clamp: false });
+    const result = await this.log.fetch(
+      this.topic,
+      partition,
+      { offset: from },
+      { maxBytes: 64 * 1024, maxRecords: max, clamp: false },
+    );
     const out: { offset: number; value: string }[] = [];
     for (const b of result.batches) {
       for (const d of decodeRecordBatches(b.bytes)) {
-        for (const r of d.records) if (r.offset >= from && out.length < max) out.push({ offset: r.offset, value: decoder.decode(r.value!) });
+        for (const r of d.records)
+          if (r.offset >= from && out.length < max)
+            out.push({ offset: r.offset, value: decoder.decode(r.value!) });
       }
     }
     return out;
@@ -157,7 +192,13 @@ export class GroupWorld {
         offset = records.at(-1)!.offset + 1;
       }
       const id = partitionId({ topic: this.topic, partition: p });
-      finals.push({ partition: id, logStartOffset: tail.logStartOffset, highWatermark: tail.highWatermark, values, committed: committed.get(id) });
+      finals.push({
+        partition: id,
+        logStartOffset: tail.logStartOffset,
+        highWatermark: tail.highWatermark,
+        values,
+        committed: committed.get(id),
+      });
     }
     return finals;
   }
@@ -175,20 +216,28 @@ export class GroupWorld {
       const active = this.members.filter((m) => m.mode === "active");
       if (active.length < script.maxMembers && this.random() < script.join) this.addMember();
       const pick = () => active[Math.floor(this.random() * active.length)];
-      if (this.random() < script.crash) pick()?.crash();
-      if (this.random() < script.pause) pick()?.pause(round + pauseRounds);
+      if (this.random() < script.crash || script.crashAt?.includes(round)) pick()?.crash();
+      if (this.random() < script.pause || script.pauseAt?.includes(round)) pick()?.pause(round + pauseRounds);
       if (this.random() < script.leave) await pick()?.leave();
-      if (this.random() < script.produce) await this.produce(Math.floor(this.random() * this.options.partitions), 1 + Math.floor(this.random() * 3));
+      if (this.random() < script.produce)
+        await this.produce(
+          Math.floor(this.random() * this.options.partitions),
+          1 + Math.floor(this.random() * 3),
+        );
       await this.round(round);
     }
     // Drain: paused members come back (as zombies if their lease ended), nobody else leaves.
     for (const m of this.members) if (m.mode === "paused") m.pause(round);
     while (this.members.filter((m) => m.mode === "active").length < 2) this.addMember();
-    const hw = await Promise.all(Array.from({ length: this.options.partitions }, (_, p) => this.log.tail(this.topic, p)));
+    const hw = await Promise.all(
+      Array.from({ length: this.options.partitions }, (_, p) => this.log.tail(this.topic, p)),
+    );
     for (let drained = 0; drained < script.drainRounds; drained++, round++) {
       await this.round(round);
       const committed = await this.committed();
-      const done = hw.every((t, p) => committed.get(partitionId({ topic: this.topic, partition: p })) === t.highWatermark);
+      const done = hw.every(
+        (t, p) => committed.get(partitionId({ topic: this.topic, partition: p })) === t.highWatermark,
+      );
       if (done) break;
     }
     return this.history(await this.finals());
@@ -279,7 +328,23 @@ export class SimMember {
 
   /** Its lease ended on the server long ago; it tries to commit far ahead anyway. */
   private async actAsZombie(): Promise<void> {
-    for (const h of this.owned.values()) await this.commit(h, true);
+    const held = [...this.owned.values()];
+    if (held.length === 0) {
+      // Held nothing: it tries partition 0 anyway (it may have held it in a reply it never got).
+      const tp = { topic: this.world.topic, partition: 0 };
+      const member = `${this.label}/${this.memberId!.slice(0, 8)}`;
+      held.push({
+        tp,
+        tenure: {
+          member,
+          partition: partitionId(tp),
+          start: this.world.stamp(),
+          end: this.world.stamp(),
+          consumed: [],
+        },
+      });
+    }
+    for (const h of held) await this.commit(h, true);
   }
 
   private async join(): Promise<void> {
@@ -329,7 +394,12 @@ export class SimMember {
     for (const tp of assignment) {
       const id = partitionId(tp);
       if (this.owned.has(id)) continue;
-      const tenure: Tenure = { member: `${this.label}/${this.memberId!.slice(0, 8)}`, partition: id, start: this.world.stamp(), consumed: [] };
+      const tenure: Tenure = {
+        member: `${this.label}/${this.memberId!.slice(0, 8)}`,
+        partition: id,
+        start: this.world.stamp(),
+        consumed: [],
+      };
       this.world.tenures.push(tenure);
       this.owned.set(id, { tp: { topic: tp.topic, partition: tp.partition }, tenure });
     }
@@ -380,7 +450,13 @@ export class SimMember {
     if (!this.memberId) return;
     // A zombie tries to jump far ahead: if that ever landed the checker would see it.
     const offset = zombie ? 1_000_000_000 : h.position!;
-    const attempt: CommitAttempt = { member: h.tenure.member, partition: h.tenure.partition, offset, outcome: "unknown", zombie };
+    const attempt: CommitAttempt = {
+      member: h.tenure.member,
+      partition: h.tenure.partition,
+      offset,
+      outcome: "unknown",
+      zombie,
+    };
     this.world.commits.push(attempt);
     try {
       await this.world.coordinator().commit(this.world.group, {

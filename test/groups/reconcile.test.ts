@@ -157,6 +157,41 @@ describe("reconcile: handover", () => {
     for (const h of a.assigned) expect(h.since).toBe(sinceBefore.get(partitionId(h)));
   });
 
+  it("follows a topic that grows and one that vanishes", () => {
+    // Prepare
+    const state = joined(["A"]);
+    const a = member(state, "A");
+    // Act
+    const grown = applyHeartbeat(
+      state,
+      { memberId: "A", generation: a.epoch, owned: a.assigned },
+      5,
+      new Map([
+        ["a", 6],
+        ["b", 2],
+      ]),
+    );
+    const gone = applyHeartbeat(
+      grown,
+      { memberId: "A", generation: member(grown, "A").epoch, owned: member(grown, "A").assigned },
+      6,
+      new Map([["a", 6]]),
+    );
+    // Assess
+    expect(pids(member(grown, "A").assigned)).toEqual([
+      "a#0",
+      "a#1",
+      "a#2",
+      "a#3",
+      "a#4",
+      "a#5",
+      "b#0",
+      "b#1",
+    ]);
+    expect(pids(member(gone, "A").assigned)).toEqual(["a#0", "a#1", "a#2", "a#3", "a#4", "a#5"]);
+    expect(pids(member(gone, "A").revoking)).toEqual(["b#0", "b#1"]);
+  });
+
   it("changes nothing, not even the epoch, when nothing happened", () => {
     // Prepare
     const state = joined(["A", "B"]);

@@ -11,7 +11,11 @@ import { decodeRecordBatches, encodeRecordBatch } from "../../client/src/format/
 import { ensureBucket, ensureTable } from "../../functions/src/adapters/aws/ensure-resources.js";
 import { ENV } from "../../functions/src/config.js";
 import { createHttpHandler, type HttpHandler } from "../../functions/src/lambda/http-handler.js";
-import { METRIC_PRODUCE_LATENCY, METRICS_NAMESPACE } from "../../functions/src/lambda/metrics.js";
+import {
+  METRIC_PRODUCE_LATENCY,
+  METRIC_SERVER_ERRORS,
+  METRICS_NAMESPACE,
+} from "../../functions/src/lambda/metrics.js";
 import { LAMBDA_PAYLOAD_BYTES_MAX } from "../../functions/src/lambda/payload-limits.js";
 import { uniqueName, useStandIns } from "../support/standins.js";
 import { asLambdaEvent, type EventKind, type HttpRequestSpec, httpEvent, lambdaContext } from "./events.js";
@@ -21,6 +25,7 @@ const standIns = useStandIns();
 let env: Record<string, string>;
 let handler: HttpHandler;
 const errors: string[] = [];
+const lines: string[] = [];
 
 beforeAll(async () => {
   const bucket = uniqueName("bucket");
@@ -38,7 +43,7 @@ beforeAll(async () => {
     [ENV.dynamodbEndpoint]: standIns().dynamodbEndpoint,
     AWS_LAMBDA_FUNCTION_NAME: "floe-test",
   };
-  handler = createHttpHandler(env, { writeLine: () => {}, writeError: (l) => errors.push(l) });
+  handler = createHttpHandler(env, { writeLine: (l) => lines.push(l), writeError: (l) => errors.push(l) });
 });
 
 afterAll(() => {
@@ -115,6 +120,8 @@ describe.each<EventKind>(["api-gateway-v2", "function-url"])("%s events", (kind)
       path: `/v1/topics/${topic}/partitions/0/records`,
       query: "offset=0&max_records=10&max_bytes=1048576",
       headers: { accept: "application/json" },
+      // Browsers' cookies reach the function as the v2 `cookies` array; Floe ignores them.
+      cookies: ["session=abc", "theme=dark"],
     });
     const asBatches = await call(kind, {
       method: "GET",
@@ -252,6 +259,7 @@ describe("Lambda limits and the cold start", () => {
     });
     expect(produced.status, JSON.stringify(produced.json)).toBe(200);
     errors.length = 0;
+    lines.length = 0;
 
     // Act
     const wide = await call("function-url", {
@@ -270,6 +278,10 @@ describe("Lambda limits and the cold start", () => {
     expect(wide.json).toMatchObject({ error_code: "internal", limit_bytes: LAMBDA_PAYLOAD_BYTES_MAX });
     expect(String(wide.json.message)).toContain("max_bytes");
     expect(errors.join("\n")).toContain("response limit");
+    const counted = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l[METRIC_SERVER_ERRORS] === 1);
+    expect(counted).toMatchObject([{ status: 500 }]);
     expect(narrow.status).toBe(200);
     expect(Buffer.byteLength(narrow.result.body)).toBeLessThan(LAMBDA_PAYLOAD_BYTES_MAX);
   });

@@ -101,6 +101,8 @@ export class Producer {
   private bufferedBytes = 0;
   /** Serialises intake, so records are accepted (and ordered) exactly in `submit()` order. */
   private intake: Promise<unknown> = Promise.resolve();
+  /** Submits waiting in `intake`; while any are, later ones queue behind them to keep order. */
+  private intakeQueued = 0;
   private closed = false;
 
   constructor(
@@ -166,8 +168,22 @@ export class Producer {
         ),
       );
     }
+    // Fast path: nothing queued ahead, partition count known, room in the buffer — accept now,
+    // without the three promises of the queued path (a third of the per-record cost).
+    const partitions = this.intakeQueued === 0 ? this.metadata.cached(topic) : undefined;
+    if (partitions !== undefined && this.bufferedBytes + size <= this.bufferBytesMax) {
+      try {
+        return Promise.resolve(this.place(topic, this.partitionOf(topic, record.partition, input, partitions), input, size));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    this.intakeQueued++;
     const accepted = this.intake.then(() => this.accept(topic, record.partition, input, size));
-    this.intake = accepted.then(noop, noop);
+    this.intake = accepted.then(
+      () => this.intakeQueued--,
+      () => this.intakeQueued--,
+    );
     return accepted;
   }
 
@@ -234,17 +250,27 @@ export class Producer {
     size: number,
   ): Promise<SubmitTicket> {
     const partitions = this.metadata.cached(topic) ?? (await this.metadata.load(topic));
+    const partition = this.partitionOf(topic, explicit, input, partitions);
+    while (this.bufferedBytes + size > this.bufferBytesMax) {
+      // Lingering is pointless while the caller is blocked: send everything now to free room.
+      for (const b of [...this.open.values()]) this.closeBatch(b);
+      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    }
+    return this.place(topic, partition, input, size);
+  }
+
+  private partitionOf(topic: string, explicit: number | undefined, input: RecordInput, partitions: number): number {
     const partition = explicit ?? this.choosePartition(topic, input.key, partitions);
     if (!(Number.isInteger(partition) && partition >= 0 && partition < partitions)) {
       throw new FloeError("partition_not_found", `topic ${topic} has no partition ${partition}`, {
         partitions,
       });
     }
-    while (this.bufferedBytes + size > this.bufferBytesMax) {
-      // Lingering is pointless while the caller is blocked: send everything now to free room.
-      for (const b of [...this.open.values()]) this.closeBatch(b);
-      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
-    }
+    return partition;
+  }
+
+  /** Adds an accepted record to its partition's open batch (there is room: the caller checked). */
+  private place(topic: string, partition: number, input: RecordInput, size: number): SubmitTicket {
     this.bufferedBytes += size;
     const key = `${topic}\u0000${partition}`;
     let batch = this.open.get(key);

@@ -29,6 +29,14 @@ export interface EngineLimits {
   hotTailBytes: number;
   /** How long topic metadata may be served from memory. */
   topicCacheTtlMs: number;
+  /**
+   * How old a partition head may be when a fetch or tail uses it instead of reading the
+   * manifest (0 = always read). Heads this process commits or polls refresh it at once, so a
+   * tailing consumer of the writing agent is served from memory; a reader on another agent may
+   * see a commit up to this much later. A cached head is always a committed one: a stale head
+   * only hides the newest records, it never shows uncommitted ones.
+   */
+  headCacheMs: number;
   producer: ProducerLimits;
 }
 
@@ -37,6 +45,7 @@ export const DEFAULT_ENGINE_LIMITS: EngineLimits = {
   rangeCacheBytes: 256 * 1024 * 1024,
   hotTailBytes: 64 * 1024 * 1024,
   topicCacheTtlMs: 2_000,
+  headCacheMs: 0,
   producer: DEFAULT_PRODUCER_LIMITS,
 };
 
@@ -80,6 +89,7 @@ export class FloeLog {
   readonly limits: EngineLimits;
   private readonly entries: EntryCache;
   private readonly headListeners = new Set<HeadListener>();
+  private readonly heads = new Map<string, { head: PartitionHead; atMs: number }>();
 
   constructor(private readonly options: FloeLogOptions) {
     this.limits = { ...DEFAULT_ENGINE_LIMITS, ...options.limits };
@@ -95,6 +105,7 @@ export class FloeLog {
       ...(options.crashHook ? { crashHook: options.crashHook } : {}),
       ...(options.random ? { random: options.random } : {}),
       onHead: (head) => {
+        this.rememberHead(head);
         for (const listener of this.headListeners) listener(head);
       },
     });
@@ -127,6 +138,16 @@ export class FloeLog {
     return () => this.headListeners.delete(listener);
   }
 
+  /** Keeps the newest head seen per partition (bounded: the oldest entries go first). */
+  private rememberHead(head: PartitionHead): void {
+    const key = partitionPk(head.topicId, head.partition);
+    const prior = this.heads.get(key);
+    if (prior && prior.head.version > head.version) return;
+    this.heads.delete(key);
+    this.heads.set(key, { head, atMs: this.options.clock.now() });
+    if (this.heads.size > 10_000) this.heads.delete(this.heads.keys().next().value!);
+  }
+
   /** Writes the appends as one segment object and commits each partition; one outcome per append. */
   append(appends: PartitionAppend[]): Promise<AppendOutcome[]> {
     return this.writer.flush(appends);
@@ -146,7 +167,10 @@ export class FloeLog {
     return topic;
   }
 
-  async head(topic: TopicMeta, partition: number): Promise<PartitionHead> {
+  /** The partition's head: from memory when younger than `maxAgeMs`, else a consistent read. */
+  async head(topic: TopicMeta, partition: number, maxAgeMs = 0): Promise<PartitionHead> {
+    const cached = this.heads.get(partitionPk(topic.topicId, partition));
+    if (cached && maxAgeMs > 0 && this.options.clock.now() - cached.atMs <= maxAgeMs) return cached.head;
     const head = await this.committer.readHead(topic.topicId, partition);
     if (!head) throw new FloeError("topic_not_found", `topic ${topic.name} was deleted`, { topic: topic.name });
     return head;
@@ -154,13 +178,13 @@ export class FloeLog {
 
   async tail(topicName: string, partition: number): Promise<PartitionTail> {
     const topic = await this.requirePartition(topicName, partition);
-    const head = await this.head(topic, partition);
+    const head = await this.head(topic, partition, this.limits.headCacheMs);
     return { highWatermark: head.nextOffset, logStartOffset: head.logStartOffset, lastTimestamp: head.lastTimestamp };
   }
 
   async fetch(topicName: string, partition: number, start: FetchStart, options: FetchOptions): Promise<ReadResult> {
     const topic = await this.requirePartition(topicName, partition);
-    const head = await this.head(topic, partition);
+    const head = await this.head(topic, partition, this.limits.headCacheMs);
     let offset: number;
     if ("offset" in start) offset = start.offset;
     else if ("tailOffset" in start) offset = Math.max(head.logStartOffset, head.nextOffset - start.tailOffset);

@@ -49,10 +49,14 @@ export interface ReaderDeps {
 }
 
 /** Entries fetched per manifest query when walking forward. */
-const ENTRY_PAGE = 32;
+const ENTRY_PAGE = 128;
+/** Ranges loaded ahead of a catch-up read (bounded also by the read's max bytes). */
+const READ_AHEAD = 4;
 
 export class Reader {
   stats = { entryQueries: 0, rangeGets: 0 };
+  /** Batch boundaries of ranges already CRC-checked, keyed by the cached bytes themselves. */
+  private readonly verified = new WeakMap<Uint8Array, ReturnType<typeof splitBatches>>();
 
   constructor(private readonly deps: ReaderDeps) {}
 
@@ -70,6 +74,7 @@ export class Reader {
     let at = offset;
     while (at < head.nextOffset && records < limits.maxRecords && (bytes < limits.maxBytes || result.batches.length === 0)) {
       const entry = await this.entryFor(head, at);
+      this.readAhead(head, entry, limits.maxBytes - bytes - entry.len);
       const range = await this.loadRange(head, entry);
       const batches = this.batchesOf(entry, range);
       let progressed = false;
@@ -93,6 +98,26 @@ export class Reader {
       }
     }
     return result;
+  }
+
+  /**
+   * Starts loading the entries after `entry` that this read will probably need (known ones only,
+   * within the byte budget), so a catch-up read waits for one round trip per READ_AHEAD entries
+   * instead of one per entry. The loads land in the range cache, coalesced with the read itself.
+   */
+  private readAhead(head: PartitionHead, entry: IndexEntry, budgetBytes: number): void {
+    const pk = partitionPk(head.topicId, head.partition);
+    let next = entry;
+    for (let i = 0; i < READ_AHEAD && budgetBytes > 0; i++) {
+      const offset = next.lastOffset + 1;
+      const following = this.deps.entries.find(pk, offset) ?? head.pending.find((e) => e.baseOffset === offset);
+      if (!following || following.lastOffset >= head.nextOffset) return;
+      this.loadRange(head, following).catch(() => {
+        // Only a hint: the read itself loads (and reports) the range when it gets there.
+      });
+      budgetBytes -= following.len;
+      next = following;
+    }
   }
 
   /** The entry holding `offset`: the cache, the head's pending entries, or the manifest. */
@@ -144,7 +169,12 @@ export class Reader {
 
   /** Splits an entry's bytes into batches (CRC-checked) with absolute offsets patched in. */
   private batchesOf(entry: IndexEntry, range: Uint8Array): FetchedBatch[] {
-    const split = splitBatches(range);
+    // CRCs are checked once per loaded range, not on every read of a cached one.
+    let split = this.verified.get(range);
+    if (!split) {
+      split = splitBatches(range);
+      this.verified.set(range, split);
+    }
     const out: FetchedBatch[] = [];
     let running = entry.baseOffset;
     for (let i = 0; i < split.length; i++) {

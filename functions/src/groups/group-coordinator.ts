@@ -280,12 +280,10 @@ export class GroupCoordinator {
           member,
         );
       }
-      return commits.map((c, i) => ({
-        topic: c.topic,
-        partition: c.partition,
-        offset: results[i] as number,
-        metadata: c.metadata ?? "",
-      }));
+      return commits.map((c, i) => {
+        const result = results[i] as { offset: number; metadata: string };
+        return { topic: c.topic, partition: c.partition, offset: result.offset, metadata: result.metadata };
+      });
     });
   }
 

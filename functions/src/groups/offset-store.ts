@@ -99,7 +99,7 @@ export class OffsetStore {
 
   /**
    * Commits `offset` for the holder named by `fence`, never moving the offset backwards (a delayed
-   * retry must not undo progress). Returns the committed offset after the call, or "fenced" when
+   * retry must not undo progress). Returns the committed offset (and its metadata) after the call, or "fenced" when
    * the item names somebody else. One attempt; callers retry on ConditionFailedError.
    *
    *   holder A (fence A@3)                  o#p (v=5, offset 40)
@@ -116,9 +116,10 @@ export class OffsetStore {
     offset: number,
     metadata: string,
     current: OffsetRecord | undefined,
-  ): Promise<number | "fenced"> {
+  ): Promise<{ offset: number; metadata: string } | "fenced"> {
     if (current && !sameFence(current.fence, fence)) return "fenced";
-    if (current?.offset != null && current.offset > offset) return current.offset;
+    if (current?.offset != null && current.offset > offset)
+      return { offset: current.offset, metadata: current.metadata };
     const base: OffsetRecord = current ?? {
       ...tp,
       offset: null,
@@ -128,7 +129,7 @@ export class OffsetStore {
       version: 0,
     };
     await this.write(group, { ...base, offset, metadata, committedAt: this.clock.now() }, current);
-    return offset;
+    return { offset, metadata };
   }
 
   /**

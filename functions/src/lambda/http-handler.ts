@@ -8,6 +8,7 @@ import { type APIGatewayProxyResult, handle, type LambdaContext, type LambdaEven
 import { FloeError } from "../../../client/src/errors.js";
 import { createFrontApp, type FrontAppOptions } from "./front-app.js";
 import type { Environment } from "./lambda-config.js";
+import { RequestMetrics } from "./metrics.js";
 import { LAMBDA_PAYLOAD_BYTES_MAX, serialisedResultBytes } from "./payload-limits.js";
 
 export type HttpHandler = (event: LambdaEvent, context?: LambdaContext) => Promise<APIGatewayProxyResult>;
@@ -30,6 +31,12 @@ export function isBinaryContentType(contentType: string): boolean {
 export function createHttpHandler(env: Environment, options: FrontAppOptions = {}): HttpHandler {
   const front = createFrontApp(env, { sseSessionMsMax: BUFFERED_SSE_SESSION_MS_MAX, ...options });
   const adapter = handle(front, { isContentTypeBinary: isBinaryContentType });
+  const writeError = options.writeError ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // The front app counted the reply it produced; the replacement below is a 5xx of its own.
+  const metrics = new RequestMetrics(
+    env.AWS_LAMBDA_FUNCTION_NAME ?? "local",
+    options.writeLine ?? ((line: string) => process.stdout.write(`${line}\n`)),
+  );
   return async (event, context) => {
     const result: APIGatewayProxyResult = await adapter(event, context);
     const bytes = serialisedResultBytes(result);
@@ -41,7 +48,10 @@ export function createHttpHandler(env: Environment, options: FrontAppOptions = {
         "ask for less with max_bytes or max_records, or read through the streaming Function URL",
       { limit_bytes: LAMBDA_PAYLOAD_BYTES_MAX },
     );
-    (options.writeError ?? ((line: string) => process.stderr.write(`${line}\n`)))(`floe: ${error.message}`);
+    writeError(`floe: ${error.message}`);
+    const http = (event as { requestContext?: { http?: { method?: string; path?: string } } }).requestContext
+      ?.http;
+    metrics.record(http?.method ?? "GET", http?.path ?? "/", error.status, 0);
     return {
       statusCode: error.status,
       headers: { "content-type": "application/json" },
