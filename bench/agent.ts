@@ -11,9 +11,13 @@
  * The stand-ins run in a child process (as they would beside real agents); the agent runs in
  * this process behind counting stores so requests can be counted exactly.
  */
-import { S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { encodeRecordBatch } from "../client/src/format/index.js";
-import { createDynamoDbClient, createS3Client, standInAwsConfig } from "../functions/src/adapters/aws/aws-clients.js";
+import {
+  createDynamoDbClient,
+  createS3Client,
+  standInAwsConfig,
+} from "../functions/src/adapters/aws/aws-clients.js";
 import { DynamoManifestStore } from "../functions/src/adapters/aws/dynamo-manifest-store.js";
 import { S3ObjectStore } from "../functions/src/adapters/aws/s3-object-store.js";
 import { startServer } from "../functions/src/agent/serve.js";
@@ -63,12 +67,21 @@ function requestBody(): Uint8Array {
   const value = new Uint8Array(RECORD_BYTES).fill(97);
   return encodeRecordBatch({
     compression: "none",
-    records: Array.from({ length: RECORDS_PER_REQUEST }, () => ({ key: null, value, headers: [], timestamp: Date.now() })),
+    records: Array.from({ length: RECORDS_PER_REQUEST }, () => ({
+      key: null,
+      value,
+      headers: [],
+      timestamp: Date.now(),
+    })),
   });
 }
 
 /** Runs `workers` loops of `op` for `seconds`; returns payload MB/s. */
-async function loop(workers: number, seconds: number, op: (worker: number, n: number) => Promise<number>): Promise<number> {
+async function loop(
+  workers: number,
+  seconds: number,
+  op: (worker: number, n: number) => Promise<number>,
+): Promise<number> {
   const deadline = Date.now() + seconds * 1000;
   const start = Date.now();
   let bytes = 0;
@@ -94,18 +107,33 @@ async function main(): Promise<void> {
   const dynamodb = createDynamoDbClient(aws);
   const objects = new CountingObjectStore(new S3ObjectStore(s3, standIns.bucket));
   const manifest = new CountingManifestStore(new DynamoManifestStore(dynamodb, standIns.table));
-  const config = loadConfig({ FLOE_STORAGE: "aws", FLOE_BUCKET: standIns.bucket, FLOE_TABLE: standIns.table });
+  const config = loadConfig({
+    FLOE_STORAGE: "aws",
+    FLOE_BUCKET: standIns.bucket,
+    FLOE_TABLE: standIns.table,
+  });
   const runtime = createRuntime(config, { objects, manifest });
   const server = await startServer(runtime, "127.0.0.1", 0);
   const results: Record<string, number | string> = {};
   try {
-    await fetch(`${server.url}/v1/topics`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "bench", partitions: PARTITIONS }) });
+    await fetch(`${server.url}/v1/topics`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "bench", partitions: PARTITIONS }),
+    });
     const body = requestBody();
     const payloadBytes = RECORDS_PER_REQUEST * RECORD_BYTES;
 
     // 1. produce vs raw PUT ------------------------------------------------------------------------
-    log(`produce: ${PRODUCERS} producers x ${IN_FLIGHT_PER_PRODUCER} in flight, ${RECORDS_PER_REQUEST} x ${RECORD_BYTES} B records per request, ${SECONDS}s each`);
-    const before = { puts: objects.puts, writes: manifest.counts.put, flushes: runtime.batcher!.stats.flushes, partitions: runtime.log.writer.stats.partitionsCommitted };
+    log(
+      `produce: ${PRODUCERS} producers x ${IN_FLIGHT_PER_PRODUCER} in flight, ${RECORDS_PER_REQUEST} x ${RECORD_BYTES} B records per request, ${SECONDS}s each`,
+    );
+    const before = {
+      puts: objects.puts,
+      writes: manifest.counts.put,
+      flushes: runtime.batcher!.stats.flushes,
+      partitions: runtime.log.writer.stats.partitionsCommitted,
+    };
     const floeMBps = await loop(PRODUCERS * IN_FLIGHT_PER_PRODUCER, SECONDS, async (w) => {
       const res = await fetch(`${server.url}/v1/topics/bench/partitions/${w % PARTITIONS}/records`, {
         method: "POST",
@@ -126,7 +154,9 @@ async function main(): Promise<void> {
     results.raw_put_MBps = round(rawPutMBps);
     results.produce_ratio = round(floeMBps / rawPutMBps);
     results.s3_puts_per_flush = round((objects.puts - before.puts) / flushes);
-    results.dynamodb_writes_per_partition_flush = round((manifest.counts.put - before.writes) / partitionsCommitted);
+    results.dynamodb_writes_per_partition_flush = round(
+      (manifest.counts.put - before.writes) / partitionsCommitted,
+    );
     results.partitions_per_flush = round(partitionsCommitted / flushes);
     results.mean_segment_MB = round((floeMBps * SECONDS) / flushes);
 
@@ -136,7 +166,10 @@ async function main(): Promise<void> {
       const topic = await runtime.log.topics.require("bench");
       let cursor: string | undefined;
       do {
-        const page = await manifest.query(partitionPk(topic.topicId, p), { prefix: ENTRY_PREFIX, ...(cursor ? { cursor } : {}) });
+        const page = await manifest.query(partitionPk(topic.topicId, p), {
+          prefix: ENTRY_PREFIX,
+          ...(cursor ? { cursor } : {}),
+        });
         for (const item of page.items) entries.push({ partition: p, ...entryFromData(item.data) });
         cursor = page.cursor;
       } while (cursor);
@@ -148,7 +181,11 @@ async function main(): Promise<void> {
       const queue = [...list];
       await Promise.all(
         Array.from({ length: PARTITIONS }, async () => {
-          for (let e = queue.shift(); e; e = queue.shift()) await new S3ObjectStore(s3, standIns.bucket).get(e.segmentKey, { start: e.pos, end: e.pos + e.len });
+          for (let e = queue.shift(); e; e = queue.shift())
+            await new S3ObjectStore(s3, standIns.bucket).get(e.segmentKey, {
+              start: e.pos,
+              end: e.pos + e.len,
+            });
         }),
       );
       return rangeBytes(list) / 1e6 / ((Date.now() - start) / 1000);
@@ -159,7 +196,10 @@ async function main(): Promise<void> {
       await Promise.all(
         Array.from({ length: PARTITIONS }, async (_, p) => {
           for (let offset = from(p); offset < until(p); ) {
-            const res = await fetch(`${url}/v1/topics/bench/partitions/${p}/records?offset=${offset}&max_bytes=4194304`, { headers: { accept: "application/vnd.floe.batch" } });
+            const res = await fetch(
+              `${url}/v1/topics/bench/partitions/${p}/records?offset=${offset}&max_bytes=4194304`,
+              { headers: { accept: "application/vnd.floe.batch" } },
+            );
             const got = (await res.arrayBuffer()).byteLength;
             bytes += got;
             offset = Number(res.headers.get("floe-next-offset"));
@@ -168,10 +208,19 @@ async function main(): Promise<void> {
       );
       return bytes / 1e6 / ((Date.now() - start) / 1000);
     };
-    const highWatermarks = await Promise.all(Array.from({ length: PARTITIONS }, async (_, p) => (await runtime.log.tail("bench", p)).highWatermark));
-    const cold = createRuntime(config, { objects: new S3ObjectStore(s3, standIns.bucket), manifest: new DynamoManifestStore(dynamodb, standIns.table) });
+    const highWatermarks = await Promise.all(
+      Array.from({ length: PARTITIONS }, async (_, p) => (await runtime.log.tail("bench", p)).highWatermark),
+    );
+    const cold = createRuntime(config, {
+      objects: new S3ObjectStore(s3, standIns.bucket),
+      manifest: new DynamoManifestStore(dynamodb, standIns.table),
+    });
     const coldServer = await startServer(cold, "127.0.0.1", 0);
-    const catchUpMBps = await fetchAll(coldServer.url, () => 0, (p) => highWatermarks[p]!);
+    const catchUpMBps = await fetchAll(
+      coldServer.url,
+      () => 0,
+      (p) => highWatermarks[p]!,
+    );
     await coldServer.close();
     const rawCatchUpMBps = await rawGets(entries);
     results.catch_up_fetch_MBps = round(catchUpMBps);
@@ -179,8 +228,16 @@ async function main(): Promise<void> {
     results.catch_up_ratio = round(catchUpMBps / rawCatchUpMBps);
 
     const recentStart = new Map<number, number>();
-    for (const e of recent) recentStart.set(e.partition, Math.min(recentStart.get(e.partition) ?? Number.MAX_SAFE_INTEGER, e.baseOffset));
-    const hotMBps = await fetchAll(server.url, (p) => recentStart.get(p) ?? highWatermarks[p]!, (p) => highWatermarks[p]!);
+    for (const e of recent)
+      recentStart.set(
+        e.partition,
+        Math.min(recentStart.get(e.partition) ?? Number.MAX_SAFE_INTEGER, e.baseOffset),
+      );
+    const hotMBps = await fetchAll(
+      server.url,
+      (p) => recentStart.get(p) ?? highWatermarks[p]!,
+      (p) => highWatermarks[p]!,
+    );
     const rawHotMBps = await rawGets(recent);
     results.hot_tail_fetch_MBps = round(hotMBps);
     results.raw_get_same_ranges_MBps = round(rawHotMBps);
@@ -189,12 +246,18 @@ async function main(): Promise<void> {
 
     // 5. latency ------------------------------------------------------------------------------------
     const latencies: number[] = [];
-    await fetch(`${server.url}/v1/topics`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "latency", partitions: 1 }) });
+    await fetch(`${server.url}/v1/topics`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "latency", partitions: 1 }),
+    });
     const samples = 60;
     const consumer = (async () => {
       let offset = 0;
       while (latencies.length < samples) {
-        const res = await fetch(`${server.url}/v1/topics/latency/partitions/0/records?offset=${offset}&wait=10`);
+        const res = await fetch(
+          `${server.url}/v1/topics/latency/partitions/0/records?offset=${offset}&wait=10`,
+        );
         const reply = (await res.json()) as { records: { value: string }[]; next_offset: number };
         const now = performance.now();
         for (const r of reply.records) latencies.push(now - Number(r.value));
@@ -234,6 +297,8 @@ function round(n: number): number {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

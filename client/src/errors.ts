@@ -79,7 +79,12 @@ export class FloeError extends Error {
   static fromBody(status: number, body: unknown, retryAfterSeconds?: number): FloeError {
     if (body && typeof body === "object" && isErrorCode((body as { error_code?: unknown }).error_code)) {
       const { error_code, message, retriable: _r, ...rest } = body as ErrorBody;
-      return new FloeError(error_code, String(message ?? error_code), rest as ErrorDetails, retryAfterSeconds);
+      return new FloeError(
+        error_code,
+        String(message ?? error_code),
+        rest as ErrorDetails,
+        retryAfterSeconds,
+      );
     }
     const code: ErrorCode = status === 429 ? "throttled" : status >= 500 ? "unavailable" : "invalid_request";
     return new FloeError(code, `unexpected reply with HTTP status ${status}`, { status }, retryAfterSeconds);

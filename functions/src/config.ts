@@ -106,7 +106,8 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got ${JSON.stringify(raw)}`);
+  if (!(allowed as readonly string[]).includes(raw))
+    throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got ${JSON.stringify(raw)}`);
   return raw as T;
 }
 
@@ -118,7 +119,10 @@ export function limitsFor(platform: Platform, env: Env = {}): ServerLimits {
   return {
     requestBytesMax: int(env, ENV.requestBytesMax, requestCeiling, 1024, requestCeiling),
     requestRecordsMax: 1000,
-    fetchBytesDefault: Math.min(MiB, int(env, ENV.fetchBytesMax, lambda ? 4 * MiB : 8 * MiB, 1024, fetchCeiling)),
+    fetchBytesDefault: Math.min(
+      MiB,
+      int(env, ENV.fetchBytesMax, lambda ? 4 * MiB : 8 * MiB, 1024, fetchCeiling),
+    ),
     fetchBytesMax: int(env, ENV.fetchBytesMax, lambda ? 4 * MiB : 8 * MiB, 1024, fetchCeiling),
     fetchRecordsDefault: 1000,
     fetchRecordsMax: 10_000,
@@ -128,9 +132,17 @@ export function limitsFor(platform: Platform, env: Env = {}): ServerLimits {
 }
 
 /** Parses the environment once per entry point. */
-export function loadConfig(env: Env = process.env, defaults: { storage?: StorageMode; platform?: Platform } = {}): AgentConfig {
+export function loadConfig(
+  env: Env = process.env,
+  defaults: { storage?: StorageMode; platform?: Platform } = {},
+): AgentConfig {
   const storage = oneOf(env, ENV.storage, ["embedded", "aws"] as const, defaults.storage ?? "embedded");
-  const platform = oneOf(env, ENV.platform, ["container", "lambda"] as const, defaults.platform ?? "container");
+  const platform = oneOf(
+    env,
+    ENV.platform,
+    ["container", "lambda"] as const,
+    defaults.platform ?? "container",
+  );
   const bucket = env[ENV.bucket] ?? (storage === "embedded" ? "floe-segments" : "");
   const table = env[ENV.table] ?? (storage === "embedded" ? "floe-manifest" : "");
   if (!bucket) throw new ConfigError(`${ENV.bucket} is required: the S3 bucket holding segment objects`);
@@ -153,7 +165,13 @@ export function loadConfig(env: Env = process.env, defaults: { storage?: Storage
     lingerMs: int(env, ENV.lingerMs, platform === "lambda" ? 0 : 100, 0, 10_000),
     segmentBytesMax: int(env, ENV.segmentBytesMax, 8 * MiB, 64 * 1024, 64 * MiB),
     inflightBytesMax: int(env, ENV.inflightBytesMax, 256 * MiB, MiB, 8192 * MiB),
-    rangeCacheBytes: int(env, ENV.rangeCacheBytes, platform === "lambda" ? 64 * MiB : 256 * MiB, 0, 65536 * MiB),
+    rangeCacheBytes: int(
+      env,
+      ENV.rangeCacheBytes,
+      platform === "lambda" ? 64 * MiB : 256 * MiB,
+      0,
+      65536 * MiB,
+    ),
     hotTailBytes: int(env, ENV.hotTailBytes, platform === "lambda" ? 0 : 64 * MiB, 0, 65536 * MiB),
     commitTimeoutMs: int(env, ENV.commitTimeoutMs, 10_000, 100, 120_000),
     // Containers: heads this agent wrote or polled serve its readers for up to 100 ms. Lambda

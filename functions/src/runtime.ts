@@ -5,7 +5,12 @@
  * handlers, tests that spawn agents) builds itself through here, so they cannot drift apart.
  */
 import { randomUUID } from "node:crypto";
-import { type AwsConfig, STAND_IN_CREDENTIALS, createDynamoDbClient, createS3Client } from "./adapters/aws/aws-clients.js";
+import {
+  type AwsConfig,
+  createDynamoDbClient,
+  createS3Client,
+  STAND_IN_CREDENTIALS,
+} from "./adapters/aws/aws-clients.js";
 import { DynamoManifestStore } from "./adapters/aws/dynamo-manifest-store.js";
 import { S3ObjectStore } from "./adapters/aws/s3-object-store.js";
 import { Batcher } from "./agent/batcher.js";
@@ -66,7 +71,11 @@ export interface RuntimeOptions {
   writerId?: string;
 }
 
-export function createRuntime(config: AgentConfig, stores: Pick<Stores, "objects" | "manifest">, options: RuntimeOptions = {}): Runtime {
+export function createRuntime(
+  config: AgentConfig,
+  stores: Pick<Stores, "objects" | "manifest">,
+  options: RuntimeOptions = {},
+): Runtime {
   const clock = options.clock ?? systemClock;
   const log = new FloeLog({
     objects: stores.objects,
@@ -93,8 +102,21 @@ export function createRuntime(config: AgentConfig, stores: Pick<Stores, "objects
         })
       : undefined;
   const appender: Appender = batcher ?? log;
-  const watcher = new HeadWatcher({ log, clock, pollIntervalMs: config.platform === "lambda" ? 200 : 100, maxWatchedPartitions: 10_000 });
-  const app = createApp({ log, appender, watcher, limits: config.limits, apiTokens: config.apiTokens, clock, platform: config.platform });
+  const watcher = new HeadWatcher({
+    log,
+    clock,
+    pollIntervalMs: config.platform === "lambda" ? 200 : 100,
+    maxWatchedPartitions: 10_000,
+  });
+  const app = createApp({
+    log,
+    appender,
+    watcher,
+    limits: config.limits,
+    apiTokens: config.apiTokens,
+    clock,
+    platform: config.platform,
+  });
   return {
     config,
     log,

@@ -8,8 +8,8 @@ import { decodeRecordBatches } from "../../client/src/format/index.js";
 import { MemoryManifestStore } from "../../functions/src/adapters/memory/memory-manifest-store.js";
 import { MemoryObjectStore } from "../../functions/src/adapters/memory/memory-object-store.js";
 import { appendFromBatches } from "../../functions/src/engine/batch-validation.js";
+import { entrySk, HEAD_SK, partitionPk } from "../../functions/src/engine/keys.js";
 import { FloeLog } from "../../functions/src/engine/log.js";
-import { HEAD_SK, entrySk, partitionPk } from "../../functions/src/engine/keys.js";
 import type { TopicMeta } from "../../functions/src/engine/model.js";
 import { systemClock } from "../../functions/src/ports/clock.js";
 import type { ManifestStore } from "../../functions/src/ports/manifest-store.js";
@@ -25,9 +25,16 @@ interface Backend {
 
 const decoder = new TextDecoder();
 
-function values(result: Awaited<ReturnType<FloeLog["fetch"]>>, from = 0): { offset: number; value: string; timestamp: number }[] {
+function values(
+  result: Awaited<ReturnType<FloeLog["fetch"]>>,
+  from = 0,
+): { offset: number; value: string; timestamp: number }[] {
   return result.batches.flatMap((b) =>
-    decodeRecordBatches(b.bytes).flatMap((d) => d.records.filter((r) => r.offset >= from).map((r) => ({ offset: r.offset, value: decoder.decode(r.value!), timestamp: r.timestamp }))),
+    decodeRecordBatches(b.bytes).flatMap((d) =>
+      d.records
+        .filter((r) => r.offset >= from)
+        .map((r) => ({ offset: r.offset, value: decoder.decode(r.value!), timestamp: r.timestamp })),
+    ),
   );
 }
 
@@ -57,7 +64,14 @@ function engineSuite(name: string, backend: () => Promise<Backend>) {
       // Assess
       expect([a.baseOffset, b.baseOffset, c.baseOffset, c.lastOffset]).toEqual([0, 2, 3, 5]);
       const all = await log.fetch(topic.name, 1, { offset: 0 }, FETCH_ALL);
-      expect(values(all).map((r) => `${r.offset}:${r.value}`)).toEqual(["0:a", "1:b", "2:c", "3:d", "4:e", "5:f"]);
+      expect(values(all).map((r) => `${r.offset}:${r.value}`)).toEqual([
+        "0:a",
+        "1:b",
+        "2:c",
+        "3:d",
+        "4:e",
+        "5:f",
+      ]);
       expect(all).toMatchObject({ nextOffset: 6, highWatermark: 6, logStartOffset: 0 });
       const mid = await log.fetch(topic.name, 1, { offset: 4 }, FETCH_ALL);
       expect(values(mid, 4).map((r) => r.value)).toEqual(["e", "f"]);
@@ -65,7 +79,11 @@ function engineSuite(name: string, backend: () => Promise<Backend>) {
       expect(values(byTime)[0]).toMatchObject({ offset: 2, value: "c" });
       const tail = await log.fetch(topic.name, 1, { tailOffset: 2 }, FETCH_ALL);
       expect(values(tail, 4).map((r) => r.value)).toEqual(["e", "f"]);
-      expect(await log.tail(topic.name, 1)).toEqual({ highWatermark: 6, logStartOffset: 0, lastTimestamp: 300 });
+      expect(await log.tail(topic.name, 1)).toEqual({
+        highWatermark: 6,
+        logStartOffset: 0,
+        lastTimestamp: 300,
+      });
       expect((await log.tail(topic.name, 0)).highWatermark).toBe(0);
     });
 
@@ -73,10 +91,20 @@ function engineSuite(name: string, backend: () => Promise<Backend>) {
       const { log } = await newLog();
       const topic = await log.topics.create(uniqueName("t"), 1);
       for (let i = 0; i < 5; i++) await produce(log, topic, 0, [`v${i}-a`, `v${i}-b`]);
-      const two = await log.fetch(topic.name, 0, { offset: 0 }, { maxBytes: 1 << 20, maxRecords: 3, clamp: false });
+      const two = await log.fetch(
+        topic.name,
+        0,
+        { offset: 0 },
+        { maxBytes: 1 << 20, maxRecords: 3, clamp: false },
+      );
       expect(two.batches).toHaveLength(2); // whole batches: 4 records cover the 3 asked for
       expect(two.nextOffset).toBe(4);
-      const tiny = await log.fetch(topic.name, 0, { offset: 2 }, { maxBytes: 1, maxRecords: 100, clamp: false });
+      const tiny = await log.fetch(
+        topic.name,
+        0,
+        { offset: 2 },
+        { maxBytes: 1, maxRecords: 100, clamp: false },
+      );
       expect(tiny.batches).toHaveLength(1);
       expect(tiny.nextOffset).toBe(4);
     });
@@ -87,11 +115,19 @@ function engineSuite(name: string, backend: () => Promise<Backend>) {
       await produce(log, topic, 0, ["x"]);
       const error = await log.fetch(topic.name, 0, { offset: 5 }, FETCH_ALL).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(FloeError);
-      expect(error).toMatchObject({ code: "offset_out_of_range", status: 416, details: { log_start_offset: 0, high_watermark: 1 } });
+      expect(error).toMatchObject({
+        code: "offset_out_of_range",
+        status: 416,
+        details: { log_start_offset: 0, high_watermark: 1 },
+      });
       const clamped = await log.fetch(topic.name, 0, { offset: 5 }, { ...FETCH_ALL, clamp: true });
       expect(clamped).toMatchObject({ nextOffset: 1, batches: [] });
-      await expect(log.fetch(topic.name, 3, { offset: 0 }, FETCH_ALL)).rejects.toMatchObject({ code: "partition_not_found" });
-      await expect(log.fetch("missing-topic", 0, { offset: 0 }, FETCH_ALL)).rejects.toMatchObject({ code: "topic_not_found" });
+      await expect(log.fetch(topic.name, 3, { offset: 0 }, FETCH_ALL)).rejects.toMatchObject({
+        code: "partition_not_found",
+      });
+      await expect(log.fetch("missing-topic", 0, { offset: 0 }, FETCH_ALL)).rejects.toMatchObject({
+        code: "topic_not_found",
+      });
     });
 
     it("writes one object and two manifest writes per partition for a flush touching many partitions", async () => {
@@ -142,7 +178,9 @@ function engineSuite(name: string, backend: () => Promise<Backend>) {
         },
       });
       const topic = await dying.topics.create(uniqueName("t"), 1);
-      await expect(dying.append([appendFromBatches(topic, 0, batchOf(["orphan?"], 1))])).rejects.toBeInstanceOf(CrashError);
+      await expect(
+        dying.append([appendFromBatches(topic, 0, batchOf(["orphan?"], 1))]),
+      ).rejects.toBeInstanceOf(CrashError);
       const pk = partitionPk(topic.topicId, 0);
       expect(await be.manifest.get(pk, entrySk(0))).toBeUndefined();
       // Act: a fresh reader sees it (from the head's pending entry); the next writer materialises it.
@@ -163,12 +201,16 @@ function engineSuite(name: string, backend: () => Promise<Backend>) {
       expect(topic.config["retention.ms"]).toBe(3_600_000);
       await expect(log.topics.create(name, 1)).rejects.toMatchObject({ code: "topic_exists" });
       await expect(log.topics.create("bad/name", 1)).rejects.toMatchObject({ code: "invalid_request" });
-      await expect(log.topics.create(uniqueName("t"), 1, { "retention.msx": 1 })).rejects.toMatchObject({ code: "invalid_request" });
+      await expect(log.topics.create(uniqueName("t"), 1, { "retention.msx": 1 })).rejects.toMatchObject({
+        code: "invalid_request",
+      });
       await produce(log, topic, 0, ["old"]);
       const grown = await log.topics.alter(name, { partitions: 3 });
       expect(grown.partitions).toBe(3);
       await produce(log, grown, 2, ["new partition"]);
-      await expect(log.topics.alter(name, { partitions: 2 })).rejects.toMatchObject({ code: "invalid_request" });
+      await expect(log.topics.alter(name, { partitions: 2 })).rejects.toMatchObject({
+        code: "invalid_request",
+      });
       expect((await log.topics.list()).map((t) => t.name)).toContain(name);
       await log.topics.delete(name);
       await expect(log.tail(name, 0)).rejects.toMatchObject({ code: "topic_not_found" });
@@ -179,7 +221,13 @@ function engineSuite(name: string, backend: () => Promise<Backend>) {
   });
 }
 
-engineSuite("the in-memory adapters", async () => ({ manifest: new MemoryManifestStore(), objects: new MemoryObjectStore() }));
+engineSuite("the in-memory adapters", async () => ({
+  manifest: new MemoryManifestStore(),
+  objects: new MemoryObjectStore(),
+}));
 
 const standIns = useStandIns();
-engineSuite("dynalite and s3rver", async () => ({ manifest: standIns().manifestStore, objects: standIns().objectStore }));
+engineSuite("dynalite and s3rver", async () => ({
+  manifest: standIns().manifestStore,
+  objects: standIns().objectStore,
+}));

@@ -20,14 +20,20 @@ afterAll(async () => {
 });
 
 async function createTopic(agent: string, name: string, partitions: number): Promise<void> {
-  const res = await fetch(`${agent}/v1/topics`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name, partitions }) });
+  const res = await fetch(`${agent}/v1/topics`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name, partitions }),
+  });
   expect(res.status).toBe(201);
 }
 
 describe("several agent processes on shared stand-ins", () => {
   it("append concurrently to one partition and the checker finds nothing", async () => {
     // Prepare
-    const agents = await Promise.all([0, 1, 2].map(() => spawnAgent({ ...standIns.agentEnv, FLOE_LINGER_MS: "20" })));
+    const agents = await Promise.all(
+      [0, 1, 2].map(() => spawnAgent({ ...standIns.agentEnv, FLOE_LINGER_MS: "20" })),
+    );
     try {
       await createTopic(agents[0]!.url, "shared", 1);
       // Act

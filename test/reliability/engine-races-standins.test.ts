@@ -20,20 +20,50 @@ describe("concurrent writers over dynalite and s3rver", () => {
   it("lose, duplicate and reorder nothing with lost responses and idempotent retries through other writers", async () => {
     const s = standIns();
     for (const seed of [1, 2]) {
-      const report = await runRaceScenario({ seed, clock: systemClock, manifest: s.manifestStore, objects: s.objectStore, topicName: `faults-${seed}`, faults: true, crashRate: 0, clients: 6, opsPerClient: 12 });
+      const report = await runRaceScenario({
+        seed,
+        clock: systemClock,
+        manifest: s.manifestStore,
+        objects: s.objectStore,
+        topicName: `faults-${seed}`,
+        faults: true,
+        crashRate: 0,
+        clients: 6,
+        opsPerClient: 12,
+      });
       expectClean(report, seed);
     }
   });
 
   it("keep the log dense across crashes at every crash point", async () => {
     const s = standIns();
-    const report = await runRaceScenario({ seed: 3, clock: systemClock, manifest: s.manifestStore, objects: s.objectStore, topicName: "crashes", faults: false, crashRate: 0.1, clients: 6, opsPerClient: 12 });
+    const report = await runRaceScenario({
+      seed: 3,
+      clock: systemClock,
+      manifest: s.manifestStore,
+      objects: s.objectStore,
+      topicName: "crashes",
+      faults: false,
+      crashRate: 0.1,
+      clients: 6,
+      opsPerClient: 12,
+    });
     expectClean(report, 3);
   });
 
   it("are caught by the checker when the head write is unconditional", async () => {
     const s = standIns();
-    const report = await runRaceScenario({ seed: 4, clock: systemClock, manifest: new UnconditionalHeadStore(s.manifestStore), objects: s.objectStore, topicName: "broken", faults: false, crashRate: 0, clients: 6, opsPerClient: 12 });
+    const report = await runRaceScenario({
+      seed: 4,
+      clock: systemClock,
+      manifest: new UnconditionalHeadStore(s.manifestStore),
+      objects: s.objectStore,
+      topicName: "broken",
+      faults: false,
+      crashRate: 0,
+      clients: 6,
+      opsPerClient: 12,
+    });
     expect(report.anomalies.length).toBeGreaterThan(0);
   });
 });

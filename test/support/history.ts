@@ -107,9 +107,9 @@ export function checkHistory(history: Op[], finals: FinalRead[]): CheckReport {
   };
   for (const op of appends) {
     if (op.outcome !== "ok" || !op.offsets) continue;
-    op.offsets.forEach((offset, i) =>
-      see(op.partition, offset, op.values[i]!, `ack of ${op.client}#${op.opId}`),
-    );
+    op.offsets.forEach((offset, i) => {
+      see(op.partition, offset, op.values[i]!, `ack of ${op.client}#${op.opId}`);
+    });
   }
   for (const r of reads) {
     for (const rec of r.records) {

@@ -19,9 +19,18 @@ export interface HttpWorkload {
   requestTimeoutMs?: number;
 }
 
-async function post(url: string, body: unknown, timeoutMs: number): Promise<{ status: number; body: Record<string, unknown> } | "unknown"> {
+async function post(
+  url: string,
+  body: unknown,
+  timeoutMs: number,
+): Promise<{ status: number; body: Record<string, unknown> } | "unknown"> {
   try {
-    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     const json = (await res.json()) as Record<string, unknown>;
     if (res.status >= 500) return "unknown";
     return { status: res.status, body: json };
@@ -50,15 +59,32 @@ export async function runHttpWorkload(w: HttpWorkload): Promise<Op[]> {
           history.push(await readOnce(pick(), w.topic, partition, client, opId));
           continue;
         }
-        const values = Array.from({ length: 1 + Math.floor(w.random() * 3) }, (_, k) => `${client}-${i}-${k}`);
+        const values = Array.from(
+          { length: 1 + Math.floor(w.random() * 3) },
+          (_, k) => `${client}-${i}-${k}`,
+        );
         const seq = producers.get(partition) ?? { epoch: 0, next: 0 };
-        const op: AppendOp = { kind: "append", client, opId, partition: `${partition}`, values, invokedAt: Date.now(), completedAt: 0, outcome: "unknown", idempotent };
+        const op: AppendOp = {
+          kind: "append",
+          client,
+          opId,
+          partition: `${partition}`,
+          values,
+          invokedAt: Date.now(),
+          completedAt: 0,
+          outcome: "unknown",
+          idempotent,
+        };
         const body = {
           records: values.map((value) => ({ value })),
           ...(idempotent ? { producer: { id: client, epoch: seq.epoch, sequence: seq.next } } : {}),
         };
         for (let attempt = 0; attempt <= (idempotent ? w.maxRetries : 0); attempt++) {
-          const reply = await post(`${pick()}/v1/topics/${w.topic}/partitions/${partition}/records`, body, timeoutMs);
+          const reply = await post(
+            `${pick()}/v1/topics/${w.topic}/partitions/${partition}/records`,
+            body,
+            timeoutMs,
+          );
           if (reply === "unknown" || reply.status === 429) {
             if (reply !== "unknown") await new Promise((r) => setTimeout(r, 50));
             continue;
@@ -73,7 +99,8 @@ export async function runHttpWorkload(w: HttpWorkload): Promise<Op[]> {
           break;
         }
         op.completedAt = Date.now();
-        if (op.outcome === "ok") producers.set(partition, { epoch: seq.epoch, next: seq.next + values.length });
+        if (op.outcome === "ok")
+          producers.set(partition, { epoch: seq.epoch, next: seq.next + values.length });
         if (op.outcome === "unknown") producers.set(partition, { epoch: seq.epoch + 1, next: 0 });
         history.push(op);
       }
@@ -89,12 +116,21 @@ interface FetchReply {
   log_start_offset: number;
 }
 
-async function readOnce(agent: string, topic: string, partition: number, client: string, opId: number): Promise<ReadOp> {
+async function readOnce(
+  agent: string,
+  topic: string,
+  partition: number,
+  client: string,
+  opId: number,
+): Promise<ReadOp> {
   const invokedAt = Date.now();
   let records: ReadOp["records"] = [];
   let highWatermark = 0;
   try {
-    const res = await fetch(`${agent}/v1/topics/${topic}/partitions/${partition}/records?tail_offset=20&max_records=50`, { signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(
+      `${agent}/v1/topics/${topic}/partitions/${partition}/records?tail_offset=20&max_records=50`,
+      { signal: AbortSignal.timeout(10_000) },
+    );
     if (res.ok) {
       const reply = (await res.json()) as FetchReply;
       highWatermark = reply.high_watermark;
@@ -103,24 +139,43 @@ async function readOnce(agent: string, topic: string, partition: number, client:
   } catch {
     // A failed read observed nothing.
   }
-  return { kind: "read", client, opId, partition: `${partition}`, records, highWatermark, invokedAt, completedAt: Date.now() };
+  return {
+    kind: "read",
+    client,
+    opId,
+    partition: `${partition}`,
+    records,
+    highWatermark,
+    invokedAt,
+    completedAt: Date.now(),
+  };
 }
 
 export async function finalHttpRead(agent: string, topic: string, partitions: number): Promise<FinalRead[]> {
   const finals: FinalRead[] = [];
   for (let p = 0; p < partitions; p++) {
-    const tail = (await (await fetch(`${agent}/v1/topics/${topic}/partitions/${p}/tail`)).json()) as { high_watermark: number; log_start_offset: number };
+    const tail = (await (await fetch(`${agent}/v1/topics/${topic}/partitions/${p}/tail`)).json()) as {
+      high_watermark: number;
+      log_start_offset: number;
+    };
     const records: FinalRead["records"] = [];
     let offset = tail.log_start_offset;
     while (offset < tail.high_watermark) {
-      const res = await fetch(`${agent}/v1/topics/${topic}/partitions/${p}/records?offset=${offset}&max_records=1000`);
+      const res = await fetch(
+        `${agent}/v1/topics/${topic}/partitions/${p}/records?offset=${offset}&max_records=1000`,
+      );
       if (!res.ok) throw new Error(`final read of ${p}@${offset}: ${res.status} ${await res.text()}`);
       const reply = (await res.json()) as FetchReply;
       for (const r of reply.records) records.push({ offset: r.offset, value: r.value ?? "" });
       if (reply.next_offset <= offset) throw new Error(`final read made no progress at ${p}@${offset}`);
       offset = reply.next_offset;
     }
-    finals.push({ partition: `${p}`, logStartOffset: tail.log_start_offset, highWatermark: tail.high_watermark, records });
+    finals.push({
+      partition: `${p}`,
+      logStartOffset: tail.log_start_offset,
+      highWatermark: tail.high_watermark,
+      records,
+    });
   }
   return finals;
 }

@@ -23,7 +23,12 @@ export interface Spawned {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-function spawnNode(entry: string, env: Record<string, string>, waitFor: RegExp, timeoutMs = 30_000): Promise<Spawned & { match: RegExpMatchArray }> {
+function spawnNode(
+  entry: string,
+  env: Record<string, string>,
+  waitFor: RegExp,
+  timeoutMs = 30_000,
+): Promise<Spawned & { match: RegExpMatchArray }> {
   const child = spawn(process.execPath, [...TSX, join(ROOT, entry)], {
     cwd: ROOT,
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...env },
@@ -42,7 +47,10 @@ function spawnNode(entry: string, env: Record<string, string>, waitFor: RegExp, 
     },
   };
   return new Promise((resolveStart, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${entry} did not start within ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${entry} did not start within ${timeoutMs} ms:\n${out}`)),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       const match = out.match(waitFor);
@@ -77,7 +85,13 @@ export async function spawnStandIns(): Promise<StandInProcess> {
   const table = "floe-manifest";
   const s = await spawnNode(
     "functions/src/local/standins-main.ts",
-    { FLOE_S3_PORT: "0", FLOE_DYNAMODB_PORT: "0", FLOE_DATA_DIR: dataDir, FLOE_BUCKET: bucket, FLOE_TABLE: table },
+    {
+      FLOE_S3_PORT: "0",
+      FLOE_DYNAMODB_PORT: "0",
+      FLOE_DATA_DIR: dataDir,
+      FLOE_BUCKET: bucket,
+      FLOE_TABLE: table,
+    },
     /s3 (http:\S+)\ndynamodb (http:\S+)\n/,
   );
   const [, s3Endpoint, dynamodbEndpoint] = s.match as unknown as [string, string, string];
@@ -110,6 +124,10 @@ export interface AgentProcess extends Spawned {
 
 /** Starts `npm start`'s entry point as its own process with `env` (port chosen by the OS). */
 export async function spawnAgent(env: Record<string, string>): Promise<AgentProcess> {
-  const a = await spawnNode("functions/src/agent/main.ts", { FLOE_PORT: "0", ...env }, /listening on (http:\/\/\S+)/);
+  const a = await spawnNode(
+    "functions/src/agent/main.ts",
+    { FLOE_PORT: "0", ...env },
+    /listening on (http:\/\/\S+)/,
+  );
   return { ...a, url: a.match[1]! };
 }

@@ -1,26 +1,79 @@
 import { describe, expect, it } from "vitest";
-import { type AppendOp, type FinalRead, type Op, type ReadOp, checkHistory } from "../support/history.js";
+import { type AppendOp, checkHistory, type FinalRead, type Op, type ReadOp } from "../support/history.js";
 
 // The checker guards every reliability test: each anomaly it claims to find, it must find.
 
-function append(opId: number, values: string[], offsets: number[] | undefined, outcome: AppendOp["outcome"] = "ok", extra: Partial<AppendOp> = {}): AppendOp {
-  return { kind: "append", client: "c1", opId, partition: "t/0", values, invokedAt: opId * 10, completedAt: opId * 10 + 5, outcome, ...(offsets ? { offsets } : {}), idempotent: true, ...extra };
+function append(
+  opId: number,
+  values: string[],
+  offsets: number[] | undefined,
+  outcome: AppendOp["outcome"] = "ok",
+  extra: Partial<AppendOp> = {},
+): AppendOp {
+  return {
+    kind: "append",
+    client: "c1",
+    opId,
+    partition: "t/0",
+    values,
+    invokedAt: opId * 10,
+    completedAt: opId * 10 + 5,
+    outcome,
+    ...(offsets ? { offsets } : {}),
+    idempotent: true,
+    ...extra,
+  };
 }
 
-function final(records: [number, string][], logStartOffset = 0, highWatermark = records.length + logStartOffset): FinalRead {
-  return { partition: "t/0", logStartOffset, highWatermark, records: records.map(([offset, value]) => ({ offset, value })) };
+function final(
+  records: [number, string][],
+  logStartOffset = 0,
+  highWatermark = records.length + logStartOffset,
+): FinalRead {
+  return {
+    partition: "t/0",
+    logStartOffset,
+    highWatermark,
+    records: records.map(([offset, value]) => ({ offset, value })),
+  };
 }
 
 function read(opId: number, records: [number, string][], highWatermark: number): ReadOp {
-  return { kind: "read", client: "r1", opId, partition: "t/0", records: records.map(([offset, value]) => ({ offset, value })), highWatermark, invokedAt: opId * 10, completedAt: opId * 10 + 5 };
+  return {
+    kind: "read",
+    client: "r1",
+    opId,
+    partition: "t/0",
+    records: records.map(([offset, value]) => ({ offset, value })),
+    highWatermark,
+    invokedAt: opId * 10,
+    completedAt: opId * 10 + 5,
+  };
 }
 
 describe("history checker", () => {
   it("finds nothing in a clean history", () => {
     // Prepare
-    const history: Op[] = [append(1, ["a", "b"], [0, 1]), append(2, ["c"], [2]), read(3, [[1, "b"], [2, "c"]], 3)];
+    const history: Op[] = [
+      append(1, ["a", "b"], [0, 1]),
+      append(2, ["c"], [2]),
+      read(
+        3,
+        [
+          [1, "b"],
+          [2, "c"],
+        ],
+        3,
+      ),
+    ];
     // Act
-    const report = checkHistory(history, [final([[0, "a"], [1, "b"], [2, "c"]])]);
+    const report = checkHistory(history, [
+      final([
+        [0, "a"],
+        [1, "b"],
+        [2, "c"],
+      ]),
+    ]);
     // Assess
     expect(report.anomalies).toEqual([]);
     expect(report.counts.acknowledged).toBe(2);
@@ -32,25 +85,69 @@ describe("history checker", () => {
   });
 
   it("finds an inconsistent offset between an ack and the log", () => {
-    const report = checkHistory([append(1, ["a"], [0]), append(2, ["b"], [0], "ok", { client: "c2" })], [final([[0, "a"], [1, "b"]])]);
+    const report = checkHistory(
+      [append(1, ["a"], [0]), append(2, ["b"], [0], "ok", { client: "c2" })],
+      [
+        final([
+          [0, "a"],
+          [1, "b"],
+        ]),
+      ],
+    );
     expect(report.counts["inconsistent offset"]).toBeGreaterThan(0);
   });
 
   it("finds a duplicate of an idempotent write, and only warns for a non-idempotent unknown one", () => {
-    const dup = checkHistory([append(1, ["a"], [0])], [final([[0, "a"], [1, "a"]])]);
+    const dup = checkHistory(
+      [append(1, ["a"], [0])],
+      [
+        final([
+          [0, "a"],
+          [1, "a"],
+        ]),
+      ],
+    );
     expect(dup.counts.duplicate).toBe(1);
-    const warn = checkHistory([append(1, ["a"], undefined, "unknown", { idempotent: false })], [final([[0, "a"], [1, "a"]])]);
+    const warn = checkHistory(
+      [append(1, ["a"], undefined, "unknown", { idempotent: false })],
+      [
+        final([
+          [0, "a"],
+          [1, "a"],
+        ]),
+      ],
+    );
     expect(warn.anomalies).toEqual([]);
     expect(warn.warnings).toHaveLength(1);
   });
 
   it("finds a gap in the final read", () => {
-    const report = checkHistory([append(1, ["a"], [0]), append(2, ["b"], [2])], [final([[0, "a"], [2, "b"]], 0, 3)]);
+    const report = checkHistory(
+      [append(1, ["a"], [0]), append(2, ["b"], [2])],
+      [
+        final(
+          [
+            [0, "a"],
+            [2, "b"],
+          ],
+          0,
+          3,
+        ),
+      ],
+    );
     expect(report.counts.gap).toBe(1);
   });
 
   it("finds a non-monotonic pair of appends by one client", () => {
-    const report = checkHistory([append(1, ["a"], [1]), append(2, ["b"], [0])], [final([[0, "b"], [1, "a"]])]);
+    const report = checkHistory(
+      [append(1, ["a"], [1]), append(2, ["b"], [0])],
+      [
+        final([
+          [0, "b"],
+          [1, "a"],
+        ]),
+      ],
+    );
     expect(report.counts["non-monotonic"]).toBe(1);
   });
 
@@ -60,12 +157,38 @@ describe("history checker", () => {
   });
 
   it("finds an early read beyond the reported high watermark", () => {
-    const report = checkHistory([append(1, ["a", "b"], [0, 1]), read(2, [[0, "a"], [1, "b"]], 1)], [final([[0, "a"], [1, "b"]])]);
+    const report = checkHistory(
+      [
+        append(1, ["a", "b"], [0, 1]),
+        read(
+          2,
+          [
+            [0, "a"],
+            [1, "b"],
+          ],
+          1,
+        ),
+      ],
+      [
+        final([
+          [0, "a"],
+          [1, "b"],
+        ]),
+      ],
+    );
     expect(report.counts["early read"]).toBe(1);
   });
 
   it("finds a value nobody wrote", () => {
-    const report = checkHistory([append(1, ["a"], [0])], [final([[0, "a"], [1, "zzz"]])]);
+    const report = checkHistory(
+      [append(1, ["a"], [0])],
+      [
+        final([
+          [0, "a"],
+          [1, "zzz"],
+        ]),
+      ],
+    );
     expect(report.counts["phantom read"]).toBe(1);
   });
 });

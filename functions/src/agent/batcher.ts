@@ -8,7 +8,7 @@
  * past it the agent answers 429 `throttled` with Retry-After instead of buffering without end.
  */
 import { FloeError } from "../../../client/src/errors.js";
-import type { AppendOutcome, Appender, PartitionAppend } from "../engine/append-types.js";
+import type { Appender, AppendOutcome, PartitionAppend } from "../engine/append-types.js";
 
 export interface BatcherOptions {
   /** Writes one flush (FloeLog.append). */
@@ -51,12 +51,20 @@ export class Batcher implements Appender {
   }
 
   append(appends: PartitionAppend[]): Promise<AppendOutcome[]> {
-    if (this.closed) return Promise.reject(new FloeError("unavailable", "the agent is shutting down; send to another agent", {}, 1));
+    if (this.closed)
+      return Promise.reject(
+        new FloeError("unavailable", "the agent is shutting down; send to another agent", {}, 1),
+      );
     const bytes = appends.reduce((n, a) => n + a.payload.byteLength, 0);
     if (this.inflightBytes + bytes > this.options.inflightBytesMax) {
       this.stats.throttled++;
       return Promise.reject(
-        new FloeError("throttled", `the agent holds ${this.inflightBytes} unacknowledged bytes (limit ${this.options.inflightBytesMax}); retry shortly`, { limit_bytes: this.options.inflightBytesMax }, 1),
+        new FloeError(
+          "throttled",
+          `the agent holds ${this.inflightBytes} unacknowledged bytes (limit ${this.options.inflightBytesMax}); retry shortly`,
+          { limit_bytes: this.options.inflightBytesMax },
+          1,
+        ),
       );
     }
     this.inflightBytes += bytes;

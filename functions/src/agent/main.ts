@@ -6,7 +6,7 @@
  */
 import { resolve } from "node:path";
 import { ConfigError, loadConfig } from "../config.js";
-import { type StandIns, startStandIns } from "../local/standins.js";
+import type { StandIns } from "../local/standins.js";
 import { awsStores, createRuntime } from "../runtime.js";
 import { startServer } from "./serve.js";
 
@@ -15,6 +15,8 @@ async function main(): Promise<void> {
   let standIns: StandIns | undefined;
   if (config.storage === "embedded") {
     const dataDir = resolve(config.dataDir);
+    // Loaded only here: dynalite and s3rver are development stand-ins, absent from production images.
+    const { startStandIns } = await import("../local/standins.js");
     standIns = await startStandIns({
       dataDir,
       // Ephemeral ports unless asked: the agent is the only client of its embedded stand-ins.
@@ -28,7 +30,9 @@ async function main(): Promise<void> {
   const stores = awsStores(config, { standIn: config.storage === "embedded" });
   const runtime = createRuntime(config, stores);
   const server = await startServer(runtime, config.host, config.port);
-  const where = standIns ? `embedded stand-ins, data in ${resolve(config.dataDir)}` : `bucket ${config.bucket}, table ${config.table}`;
+  const where = standIns
+    ? `embedded stand-ins, data in ${resolve(config.dataDir)}`
+    : `bucket ${config.bucket}, table ${config.table}`;
   process.stdout.write(`floe agent listening on ${server.url} (${where})\n`);
   if (standIns) process.stdout.write(`s3 ${standIns.s3Endpoint}\ndynamodb ${standIns.dynamodbEndpoint}\n`);
 
@@ -51,6 +55,9 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   if (error instanceof ConfigError) process.stderr.write(`floe: configuration error: ${error.message}\n`);
-  else process.stderr.write(`floe: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  else
+    process.stderr.write(
+      `floe: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
   process.exit(1);
 });

@@ -16,12 +16,18 @@ export interface PayloadOptions {
 /** Batch bytes beyond `max.message.bytes` that a batch may add: Kafka's batch header (61 bytes). */
 const BATCH_OVERHEAD_BYTES = 61;
 
-export function appendFromBatches(topic: TopicMeta, partition: number, payload: Uint8Array, options: PayloadOptions = {}): PartitionAppend {
+export function appendFromBatches(
+  topic: TopicMeta,
+  partition: number,
+  payload: Uint8Array,
+  options: PayloadOptions = {},
+): PartitionAppend {
   let split: ReturnType<typeof splitBatches>;
   try {
     split = splitBatches(payload);
   } catch (error) {
-    if (error instanceof FormatError) throw new FloeError("invalid_request", `invalid record batch: ${error.message}`);
+    if (error instanceof FormatError)
+      throw new FloeError("invalid_request", `invalid record batch: ${error.message}`);
     throw error;
   }
   if (split.length === 0) throw new FloeError("invalid_request", "the body holds no record batch");
@@ -33,13 +39,20 @@ export function appendFromBatches(topic: TopicMeta, partition: number, payload: 
     const { header, pos } = split[i]!;
     const size = (i + 1 < split.length ? split[i + 1]!.pos : payload.byteLength) - pos;
     if (size > limit + BATCH_OVERHEAD_BYTES) {
-      throw new FloeError("record_too_large", `a record batch of ${size} bytes exceeds max.message.bytes (${limit})`, { limit_bytes: limit });
+      throw new FloeError(
+        "record_too_large",
+        `a record batch of ${size} bytes exceeds max.message.bytes (${limit})`,
+        { limit_bytes: limit },
+      );
     }
     if (header.isControl || header.isTransactional) {
       throw new FloeError("invalid_request", "transactional and control batches are not supported");
     }
     if (header.recordCount < 1 || header.lastOffsetDelta !== header.recordCount - 1) {
-      throw new FloeError("invalid_request", "a produced batch must hold dense offsets (lastOffsetDelta = recordCount - 1)");
+      throw new FloeError(
+        "invalid_request",
+        "a produced batch must hold dense offsets (lastOffsetDelta = recordCount - 1)",
+      );
     }
     recordCount += header.recordCount;
     firstTimestamp = Math.min(firstTimestamp, header.firstTimestamp);
@@ -63,13 +76,22 @@ export function appendFromBatches(topic: TopicMeta, partition: number, payload: 
  * A binary body may carry Kafka's own idempotence fields in its batch headers. They are honoured
  * when every batch is stamped consistently (one producer, one epoch, consecutive sequences).
  */
-function producerFromBatches(headers: { producerId: number; producerEpoch: number; baseSequence: number; recordCount: number }[]): ProducerStamp | undefined {
+function producerFromBatches(
+  headers: { producerId: number; producerEpoch: number; baseSequence: number; recordCount: number }[],
+): ProducerStamp | undefined {
   const first = headers[0]!;
   if (first.producerId < 0) return undefined;
   let expected = first.baseSequence;
   for (const h of headers) {
-    if (h.producerId !== first.producerId || h.producerEpoch !== first.producerEpoch || h.baseSequence !== expected) {
-      throw new FloeError("invalid_request", "batches of one request must share producer id and epoch with consecutive sequences");
+    if (
+      h.producerId !== first.producerId ||
+      h.producerEpoch !== first.producerEpoch ||
+      h.baseSequence !== expected
+    ) {
+      throw new FloeError(
+        "invalid_request",
+        "batches of one request must share producer id and epoch with consecutive sequences",
+      );
     }
     expected += h.recordCount;
   }

@@ -39,33 +39,54 @@ export interface CommitPlan {
   nextHead: PartitionHead | undefined;
 }
 
-type ProducerVerdict = { kind: "accept" } | { kind: "duplicate"; batch: ProducerBatchMeta } | { kind: "reject"; error: FloeError };
+type ProducerVerdict =
+  | { kind: "accept" }
+  | { kind: "duplicate"; batch: ProducerBatchMeta }
+  | { kind: "reject"; error: FloeError };
 
 /** Kafka's idempotence rules, evaluated against the producer's remembered state. */
-export function checkProducer(state: ProducerState | undefined, stamp: ProducerStamp, recordCount: number): ProducerVerdict {
+export function checkProducer(
+  state: ProducerState | undefined,
+  stamp: ProducerStamp,
+  recordCount: number,
+): ProducerVerdict {
   const lastSequence = stamp.firstSequence + recordCount - 1;
   if (!state) {
     if (stamp.firstSequence !== 0) {
-      return reject("out_of_order_sequence", `unknown producer ${stamp.id}: its first sequence must be 0, got ${stamp.firstSequence}`, {
-        expected_sequence: 0,
-      });
+      return reject(
+        "out_of_order_sequence",
+        `unknown producer ${stamp.id}: its first sequence must be 0, got ${stamp.firstSequence}`,
+        {
+          expected_sequence: 0,
+        },
+      );
     }
     return { kind: "accept" };
   }
   if (stamp.epoch < state.epoch) {
-    return reject("producer_fenced", `producer ${stamp.id} epoch ${stamp.epoch} is fenced by epoch ${state.epoch}`, {
-      current_epoch: state.epoch,
-    });
+    return reject(
+      "producer_fenced",
+      `producer ${stamp.id} epoch ${stamp.epoch} is fenced by epoch ${state.epoch}`,
+      {
+        current_epoch: state.epoch,
+      },
+    );
   }
   if (stamp.epoch > state.epoch) {
     if (stamp.firstSequence !== 0) {
-      return reject("out_of_order_sequence", `a new epoch must start at sequence 0, got ${stamp.firstSequence}`, {
-        expected_sequence: 0,
-      });
+      return reject(
+        "out_of_order_sequence",
+        `a new epoch must start at sequence 0, got ${stamp.firstSequence}`,
+        {
+          expected_sequence: 0,
+        },
+      );
     }
     return { kind: "accept" };
   }
-  const same = state.batches.find((b) => b.firstSequence === stamp.firstSequence && b.lastSequence === lastSequence);
+  const same = state.batches.find(
+    (b) => b.firstSequence === stamp.firstSequence && b.lastSequence === lastSequence,
+  );
   if (same) return { kind: "duplicate", batch: same };
   const expected = (state.batches.at(-1)?.lastSequence ?? -1) + 1;
   if (stamp.firstSequence === expected) return { kind: "accept" };
@@ -76,7 +97,11 @@ export function checkProducer(state: ProducerState | undefined, stamp: ProducerS
   return reject("out_of_order_sequence", `producer ${stamp.id}: ${why}`, { expected_sequence: expected });
 }
 
-function reject(code: "out_of_order_sequence" | "producer_fenced", message: string, details: Record<string, number>): ProducerVerdict {
+function reject(
+  code: "out_of_order_sequence" | "producer_fenced",
+  message: string,
+  details: Record<string, number>,
+): ProducerVerdict {
   return { kind: "reject", error: new FloeError(code, message, details) };
 }
 
@@ -101,9 +126,13 @@ export function planCommit(
     if (append.matchOffset !== undefined && append.matchOffset !== nextOffset) {
       verdict = {
         kind: "reject",
-        error: new FloeError("offset_mismatch", `the partition's next offset is ${nextOffset}, not ${append.matchOffset}`, {
-          expected_offset: nextOffset,
-        }),
+        error: new FloeError(
+          "offset_mismatch",
+          `the partition's next offset is ${nextOffset}, not ${append.matchOffset}`,
+          {
+            expected_offset: nextOffset,
+          },
+        ),
       };
     } else if (append.producer) {
       verdict = checkProducer(producers[append.producer.id], append.producer, append.recordCount);
@@ -114,7 +143,12 @@ export function planCommit(
       continue;
     }
     if (verdict.kind === "duplicate") {
-      outcomes.push({ ok: true, baseOffset: verdict.batch.baseOffset, lastOffset: verdict.batch.lastOffset, duplicate: true });
+      outcomes.push({
+        ok: true,
+        baseOffset: verdict.batch.baseOffset,
+        lastOffset: verdict.batch.lastOffset,
+        duplicate: true,
+      });
       run = undefined;
       continue;
     }
@@ -123,7 +157,8 @@ export function planCommit(
     nextOffset = lastOffset + 1;
     lastTimestamp = Math.max(lastTimestamp, append.maxTimestamp);
     appendedBytes += len;
-    if (append.producer) rememberBatch(producers, append.producer, append.recordCount, baseOffset, lastOffset, nowMs);
+    if (append.producer)
+      rememberBatch(producers, append.producer, append.recordCount, baseOffset, lastOffset, nowMs);
     outcomes.push({ ok: true, baseOffset, lastOffset, duplicate: false });
     if (run && run.pos + run.len === pos) {
       run.len += len;
@@ -176,12 +211,22 @@ function rememberBatch(
 ): void {
   const prior = producers[stamp.id];
   const batches = prior && prior.epoch === stamp.epoch ? prior.batches : [];
-  batches.push({ firstSequence: stamp.firstSequence, lastSequence: stamp.firstSequence + recordCount - 1, baseOffset, lastOffset, timestamp: nowMs });
+  batches.push({
+    firstSequence: stamp.firstSequence,
+    lastSequence: stamp.firstSequence + recordCount - 1,
+    baseOffset,
+    lastOffset,
+    timestamp: nowMs,
+  });
   while (batches.length > PRODUCER_BATCHES_KEPT) batches.shift();
   producers[stamp.id] = { epoch: stamp.epoch, batches, updatedAt: nowMs };
 }
 
-function evictProducers(producers: Record<string, ProducerState>, nowMs: number, limits: ProducerLimits): void {
+function evictProducers(
+  producers: Record<string, ProducerState>,
+  nowMs: number,
+  limits: ProducerLimits,
+): void {
   const ids = Object.keys(producers);
   for (const id of ids) {
     if (nowMs - producers[id]!.updatedAt > limits.producerStateTtlMs) delete producers[id];

@@ -4,16 +4,34 @@
  * crash may interrupt without losing an acknowledged record.
  */
 import { FloeError } from "../../../client/src/errors.js";
-import { ConditionFailedError, type ManifestStore, StoreUnavailableError } from "../ports/manifest-store.js";
 import type { Clock } from "../ports/clock.js";
+import { ConditionFailedError, type ManifestStore, StoreUnavailableError } from "../ports/manifest-store.js";
 import type { AppendOutcome } from "./append-types.js";
-import { type CommitPlan, DEFAULT_PRODUCER_LIMITS, type PlacedAppend, type ProducerLimits, planCommit } from "./commit-plan.js";
-import { HEAD_SK, entrySk, partitionPk } from "./keys.js";
-import { type IndexEntry, type PartitionHead, entryFromData, entryItem, headFromItem, headToItem } from "./model.js";
 import { BoundedSet } from "./bounded-set.js";
+import {
+  type CommitPlan,
+  DEFAULT_PRODUCER_LIMITS,
+  type PlacedAppend,
+  type ProducerLimits,
+  planCommit,
+} from "./commit-plan.js";
+import { entrySk, HEAD_SK, partitionPk } from "./keys.js";
+import {
+  entryFromData,
+  entryItem,
+  headFromItem,
+  headToItem,
+  type IndexEntry,
+  type PartitionHead,
+} from "./model.js";
 
 /** Test seam: named points where a crash can be injected (testing.md § Faults to inject). */
-export type CrashPoint = "after-s3-put" | "before-head-commit" | "after-head-commit" | "before-entry-write" | "before-ack";
+export type CrashPoint =
+  | "after-s3-put"
+  | "before-head-commit"
+  | "after-head-commit"
+  | "before-entry-write"
+  | "before-ack";
 export type CrashHook = (point: CrashPoint) => void | Promise<void>;
 
 export interface CommitterOptions {
@@ -56,7 +74,12 @@ export class Committer {
    * Commits the appends (all for one partition, placed in `segmentKey`) and returns each one's fate.
    * Never throws for a store fault: an append whose fate is unknown gets `unavailable`.
    */
-  async commitPartition(topicId: string, partition: number, placed: PlacedAppend[], segmentKey: string): Promise<CommitResult> {
+  async commitPartition(
+    topicId: string,
+    partition: number,
+    placed: PlacedAppend[],
+    segmentKey: string,
+  ): Promise<CommitResult> {
     const deadline = this.options.clock.now() + this.options.commitTimeoutMs;
     let outstanding: CommitPlan | undefined; // a head write whose outcome we do not know yet
     let attempt = 0;
@@ -78,7 +101,13 @@ export class Committer {
           return { outcomes: placed.map(() => ({ ok: false, error })), entries: [], head: undefined };
         }
         await this.materialisePending(head);
-        const plan = planCommit(head, placed, segmentKey, this.options.clock.now(), this.options.producerLimits ?? DEFAULT_PRODUCER_LIMITS);
+        const plan = planCommit(
+          head,
+          placed,
+          segmentKey,
+          this.options.clock.now(),
+          this.options.producerLimits ?? DEFAULT_PRODUCER_LIMITS,
+        );
         if (!plan.nextHead) return { outcomes: plan.outcomes, entries: [], head };
         await this.options.crashHook?.("before-head-commit");
         outstanding = plan;
@@ -92,17 +121,26 @@ export class Committer {
         // Without the condition B would overwrite A's commit: offsets 100..109 would be handed out
         // twice and A's acknowledged records would vanish from the log. A paused writer (a frozen
         // Lambda, a GC pause) holds an old version and can never slip an old offset in.
-        await this.options.manifest.put(headToItem(plan.nextHead), { kind: "version", version: head.version });
+        await this.options.manifest.put(headToItem(plan.nextHead), {
+          kind: "version",
+          version: head.version,
+        });
         return await this.finish(topicId, partition, plan);
       } catch (error) {
-        if (!(error instanceof ConditionFailedError) && !(error instanceof StoreUnavailableError)) throw error;
+        if (!(error instanceof ConditionFailedError) && !(error instanceof StoreUnavailableError))
+          throw error;
         lastError = error;
         // Either way the next loop re-reads the head and, if `outstanding` is set, checks whether
         // our write landed after all (a ConditionFailed can also mean an SDK retry of a write whose
         // first attempt succeeded).
       }
     }
-    const error = new FloeError("unavailable", `commit did not complete within ${this.options.commitTimeoutMs} ms: ${describe(lastError)}`, {}, 1);
+    const error = new FloeError(
+      "unavailable",
+      `commit did not complete within ${this.options.commitTimeoutMs} ms: ${describe(lastError)}`,
+      {},
+      1,
+    );
     return { outcomes: placed.map(() => ({ ok: false, error })), entries: [], head: undefined };
   }
 
@@ -130,10 +168,14 @@ export class Committer {
    */
   private async wasApplied(head: PartitionHead, plan: CommitPlan): Promise<boolean> {
     const ours = plan.entries[0]!;
-    const same = (e: IndexEntry) => e.segmentKey === ours.segmentKey && e.pos === ours.pos && e.baseOffset === ours.baseOffset;
+    const same = (e: IndexEntry) =>
+      e.segmentKey === ours.segmentKey && e.pos === ours.pos && e.baseOffset === ours.baseOffset;
     if (head.pending.some(same)) return true;
     if (head.version < plan.nextHead!.version) return false;
-    const item = await this.options.manifest.get(partitionPk(head.topicId, head.partition), entrySk(ours.baseOffset));
+    const item = await this.options.manifest.get(
+      partitionPk(head.topicId, head.partition),
+      entrySk(ours.baseOffset),
+    );
     return item !== undefined && item.data.segment_key !== undefined && same(entryFromData(item.data));
   }
 
@@ -156,7 +198,10 @@ export class Committer {
       if (entry.baseOffset < head.logStartOffset) continue;
       const id = `${partitionPk(head.topicId, head.partition)}/${entrySk(entry.baseOffset)}/${entry.segmentKey}`;
       if (this.materialised.has(id)) continue;
-      const existing = await this.options.manifest.get(partitionPk(head.topicId, head.partition), entrySk(entry.baseOffset));
+      const existing = await this.options.manifest.get(
+        partitionPk(head.topicId, head.partition),
+        entrySk(entry.baseOffset),
+      );
       if (!existing) missing.push(entry);
       else this.materialised.add(id);
     }
@@ -171,7 +216,9 @@ export class Committer {
         } catch (error) {
           if (!(error instanceof ConditionFailedError)) throw error;
         }
-        this.materialised.add(`${partitionPk(topicId, partition)}/${entrySk(entry.baseOffset)}/${entry.segmentKey}`);
+        this.materialised.add(
+          `${partitionPk(topicId, partition)}/${entrySk(entry.baseOffset)}/${entry.segmentKey}`,
+        );
       }),
     );
   }

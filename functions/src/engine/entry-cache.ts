@@ -37,7 +37,8 @@ export class EntryCache {
     if (!list) {
       list = [];
       this.partitions.set(pk, list);
-      if (this.partitions.size > this.maxPartitions) this.partitions.delete(this.partitions.keys().next().value!);
+      if (this.partitions.size > this.maxPartitions)
+        this.partitions.delete(this.partitions.keys().next().value!);
     }
     for (const e of entries) {
       if (this.find(pk, e.baseOffset)) continue;

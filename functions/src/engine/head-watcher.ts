@@ -41,7 +41,13 @@ export class HeadWatcher {
    * Resolves once the partition's high watermark passes `offset`, after `timeoutMs`, or when
    * `signal` aborts, whichever comes first. Never rejects.
    */
-  wait(topic: TopicMeta, partition: number, offset: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  wait(
+    topic: TopicMeta,
+    partition: number,
+    offset: number,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
     if (timeoutMs <= 0 || signal?.aborted) return Promise.resolve();
     const id = `${topic.topicId}/${partition}`;
     let entry = this.watched.get(id);

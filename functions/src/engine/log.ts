@@ -14,9 +14,9 @@ import { Committer, type CrashHook } from "./committer.js";
 import { EntryCache } from "./entry-cache.js";
 import { HotTail } from "./hot-tail.js";
 import { ENTRY_PREFIX, entrySk, partitionPk } from "./keys.js";
-import { type IndexEntry, type PartitionHead, type TopicMeta, entryFromData } from "./model.js";
+import { entryFromData, type IndexEntry, type PartitionHead, type TopicMeta } from "./model.js";
 import { RangeCache } from "./range-cache.js";
-import { type ReadResult, Reader } from "./reader.js";
+import { Reader, type ReadResult } from "./reader.js";
 import { type FlushObserver, SegmentWriter } from "./segment-writer.js";
 import { TopicStore } from "./topic-store.js";
 
@@ -96,7 +96,11 @@ export class FloeLog {
     this.ranges = new RangeCache(this.limits.rangeCacheBytes);
     this.hotTail = new HotTail(this.limits.hotTailBytes);
     this.entries = new EntryCache();
-    this.topics = new TopicStore({ manifest: options.manifest, clock: options.clock, cacheTtlMs: this.limits.topicCacheTtlMs });
+    this.topics = new TopicStore({
+      manifest: options.manifest,
+      clock: options.clock,
+      cacheTtlMs: this.limits.topicCacheTtlMs,
+    });
     this.committer = new Committer({
       manifest: options.manifest,
       clock: options.clock,
@@ -158,11 +162,16 @@ export class FloeLog {
     if (!Number.isInteger(partition) || partition < 0 || partition >= topic.partitions) {
       // A partition just added by another agent may be missing from a cached topic: look again.
       const fresh = await this.topics.get(topicName, true);
-      if (fresh && Number.isInteger(partition) && partition >= 0 && partition < fresh.partitions) return fresh;
-      throw new FloeError("partition_not_found", `topic ${topicName} has partitions 0..${topic.partitions - 1}, not ${partition}`, {
-        topic: topicName,
-        partitions: topic.partitions,
-      });
+      if (fresh && Number.isInteger(partition) && partition >= 0 && partition < fresh.partitions)
+        return fresh;
+      throw new FloeError(
+        "partition_not_found",
+        `topic ${topicName} has partitions 0..${topic.partitions - 1}, not ${partition}`,
+        {
+          topic: topicName,
+          partitions: topic.partitions,
+        },
+      );
     }
     return topic;
   }
@@ -172,29 +181,44 @@ export class FloeLog {
     const cached = this.heads.get(partitionPk(topic.topicId, partition));
     if (cached && maxAgeMs > 0 && this.options.clock.now() - cached.atMs <= maxAgeMs) return cached.head;
     const head = await this.committer.readHead(topic.topicId, partition);
-    if (!head) throw new FloeError("topic_not_found", `topic ${topic.name} was deleted`, { topic: topic.name });
+    if (!head)
+      throw new FloeError("topic_not_found", `topic ${topic.name} was deleted`, { topic: topic.name });
     return head;
   }
 
   async tail(topicName: string, partition: number): Promise<PartitionTail> {
     const topic = await this.requirePartition(topicName, partition);
     const head = await this.head(topic, partition, this.limits.headCacheMs);
-    return { highWatermark: head.nextOffset, logStartOffset: head.logStartOffset, lastTimestamp: head.lastTimestamp };
+    return {
+      highWatermark: head.nextOffset,
+      logStartOffset: head.logStartOffset,
+      lastTimestamp: head.lastTimestamp,
+    };
   }
 
-  async fetch(topicName: string, partition: number, start: FetchStart, options: FetchOptions): Promise<ReadResult> {
+  async fetch(
+    topicName: string,
+    partition: number,
+    start: FetchStart,
+    options: FetchOptions,
+  ): Promise<ReadResult> {
     const topic = await this.requirePartition(topicName, partition);
     const head = await this.head(topic, partition, this.limits.headCacheMs);
     let offset: number;
     if ("offset" in start) offset = start.offset;
-    else if ("tailOffset" in start) offset = Math.max(head.logStartOffset, head.nextOffset - start.tailOffset);
+    else if ("tailOffset" in start)
+      offset = Math.max(head.logStartOffset, head.nextOffset - start.tailOffset);
     else offset = await this.offsetForTimestamp(head, start.timestamp);
     if (offset < head.logStartOffset || offset > head.nextOffset) {
       if (!options.clamp) {
-        throw new FloeError("offset_out_of_range", `offset ${offset} is outside ${head.logStartOffset}..${head.nextOffset}`, {
-          log_start_offset: head.logStartOffset,
-          high_watermark: head.nextOffset,
-        });
+        throw new FloeError(
+          "offset_out_of_range",
+          `offset ${offset} is outside ${head.logStartOffset}..${head.nextOffset}`,
+          {
+            log_start_offset: head.logStartOffset,
+            high_watermark: head.nextOffset,
+          },
+        );
       }
       offset = Math.min(Math.max(offset, head.logStartOffset), head.nextOffset);
     }
@@ -218,7 +242,9 @@ export class FloeLog {
         limit: 256,
         ...(cursor ? { cursor } : {}),
       });
-      candidate = page.items.map((i) => entryFromData(i.data)).find((e) => e.maxTimestamp >= timestamp && e.lastOffset >= head.logStartOffset);
+      candidate = page.items
+        .map((i) => entryFromData(i.data))
+        .find((e) => e.maxTimestamp >= timestamp && e.lastOffset >= head.logStartOffset);
       cursor = candidate ? undefined : page.cursor;
     } while (cursor);
     candidate ??= head.pending.find((e) => e.maxTimestamp >= timestamp);

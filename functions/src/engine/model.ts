@@ -2,8 +2,9 @@
  * The manifest's records, as the engine sees them, and their mapping to store items.
  * Field names inside items are snake_case so the table reads well in the DynamoDB console.
  */
-import { HEAD_SK, TOPICS_PK, entrySk, partitionPk, topicSk } from "./keys.js";
+
 import type { ItemData, ManifestItem } from "../ports/manifest-store.js";
+import { entrySk, HEAD_SK, partitionPk, TOPICS_PK, topicSk } from "./keys.js";
 
 export type CleanupPolicy = "delete" | "compact";
 
@@ -159,7 +160,13 @@ export function headToItem(h: PartitionHead): ManifestItem {
       epoch: p.epoch,
       updated_at: p.updatedAt,
       // Compact tuples: the head is rewritten on every commit and DynamoDB bills per KiB written.
-      batches: p.batches.map((b) => [b.firstSequence, b.lastSequence, b.baseOffset, b.lastOffset, b.timestamp]),
+      batches: p.batches.map((b) => [
+        b.firstSequence,
+        b.lastSequence,
+        b.baseOffset,
+        b.lastOffset,
+        b.timestamp,
+      ]),
     };
   }
   return {
@@ -184,13 +191,15 @@ export function headFromItem(item: ManifestItem): PartitionHead {
   const producers: Record<string, ProducerState> = {};
   const rawProducers = (d.producers ?? {}) as Record<string, ItemData>;
   for (const [id, p] of Object.entries(rawProducers)) {
-    const batches = (p.batches as number[][]).map(([firstSequence, lastSequence, baseOffset, lastOffset, timestamp]) => ({
-      firstSequence: firstSequence!,
-      lastSequence: lastSequence!,
-      baseOffset: baseOffset!,
-      lastOffset: lastOffset!,
-      timestamp: timestamp!,
-    }));
+    const batches = (p.batches as number[][]).map(
+      ([firstSequence, lastSequence, baseOffset, lastOffset, timestamp]) => ({
+        firstSequence: firstSequence!,
+        lastSequence: lastSequence!,
+        baseOffset: baseOffset!,
+        lastOffset: lastOffset!,
+        timestamp: timestamp!,
+      }),
+    );
     producers[id] = { epoch: num(p, "epoch"), updatedAt: num(p, "updated_at"), batches };
   }
   const head: PartitionHead = {
@@ -204,7 +213,8 @@ export function headFromItem(item: ManifestItem): PartitionHead {
     producers,
     version: item.version,
   };
-  if (head.logStartOffset > head.nextOffset) throw new Error(`corrupt head ${item.pk}: log start past next offset`);
+  if (head.logStartOffset > head.nextOffset)
+    throw new Error(`corrupt head ${item.pk}: log start past next offset`);
   return head;
 }
 

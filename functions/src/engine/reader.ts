@@ -12,7 +12,7 @@ import type { Committer } from "./committer.js";
 import type { EntryCache } from "./entry-cache.js";
 import type { HotTail } from "./hot-tail.js";
 import { ENTRY_PREFIX, entrySk, partitionPk } from "./keys.js";
-import { type IndexEntry, type PartitionHead, entryFromData } from "./model.js";
+import { entryFromData, type IndexEntry, type PartitionHead } from "./model.js";
 import type { RangeCache } from "./range-cache.js";
 
 export interface FetchedBatch {
@@ -72,7 +72,11 @@ export class Reader {
     let bytes = 0;
     let records = 0;
     let at = offset;
-    while (at < head.nextOffset && records < limits.maxRecords && (bytes < limits.maxBytes || result.batches.length === 0)) {
+    while (
+      at < head.nextOffset &&
+      records < limits.maxRecords &&
+      (bytes < limits.maxBytes || result.batches.length === 0)
+    ) {
       const entry = await this.entryFor(head, at);
       this.readAhead(head, entry, limits.maxBytes - bytes - entry.len);
       const range = await this.loadRange(head, entry);
@@ -80,7 +84,10 @@ export class Reader {
       let progressed = false;
       for (const b of batches) {
         if (b.lastOffset < at) continue;
-        if (result.batches.length > 0 && (bytes + b.bytes.byteLength > limits.maxBytes || records >= limits.maxRecords)) {
+        if (
+          result.batches.length > 0 &&
+          (bytes + b.bytes.byteLength > limits.maxBytes || records >= limits.maxRecords)
+        ) {
           return result;
         }
         result.batches.push(b);
@@ -110,7 +117,8 @@ export class Reader {
     let next = entry;
     for (let i = 0; i < READ_AHEAD && budgetBytes > 0; i++) {
       const offset = next.lastOffset + 1;
-      const following = this.deps.entries.find(pk, offset) ?? head.pending.find((e) => e.baseOffset === offset);
+      const following =
+        this.deps.entries.find(pk, offset) ?? head.pending.find((e) => e.baseOffset === offset);
       if (!following || following.lastOffset >= head.nextOffset) return;
       this.loadRange(head, following).catch(() => {
         // Only a hint: the read itself loads (and reports) the range when it gets there.
@@ -129,12 +137,24 @@ export class Reader {
     if (pending) return pending;
     for (let attempt = 0; attempt < 2; attempt++) {
       this.stats.entryQueries++;
-      const before = await this.deps.manifest.query(pk, { gte: ENTRY_PREFIX, lte: entrySk(offset), reverse: true, limit: 1 });
+      const before = await this.deps.manifest.query(pk, {
+        gte: ENTRY_PREFIX,
+        lte: entrySk(offset),
+        reverse: true,
+        limit: 1,
+      });
       const first = before.items[0] ? entryFromData(before.items[0].data) : undefined;
       if (first && first.lastOffset >= offset) {
         this.stats.entryQueries++;
-        const after = await this.deps.manifest.query(pk, { gte: entrySk(first.lastOffset + 1), lte: `${ENTRY_PREFIX}~`, limit: ENTRY_PAGE });
-        this.deps.entries.add(pk, [first, ...after.items.map((i) => entryFromData(i.data)).filter((e) => e.lastOffset < head.nextOffset)]);
+        const after = await this.deps.manifest.query(pk, {
+          gte: entrySk(first.lastOffset + 1),
+          lte: `${ENTRY_PREFIX}~`,
+          limit: ENTRY_PAGE,
+        });
+        this.deps.entries.add(pk, [
+          first,
+          ...after.items.map((i) => entryFromData(i.data)).filter((e) => e.lastOffset < head.nextOffset),
+        ]);
         return first;
       }
       // Below the high watermark but in no entry: the commit that made it is pending in a newer
@@ -188,7 +208,10 @@ export class Reader {
       out.push({ bytes, header: { ...header, baseOffset }, baseOffset, lastOffset });
     }
     if (!entry.relativeOffsets && running !== entry.lastOffset + 1) {
-      throw new FloeError("internal", `entry at ${entry.baseOffset} holds ${running - entry.baseOffset} records, expected ${entry.recordCount}`);
+      throw new FloeError(
+        "internal",
+        `entry at ${entry.baseOffset} holds ${running - entry.baseOffset} records, expected ${entry.recordCount}`,
+      );
     }
     return out;
   }

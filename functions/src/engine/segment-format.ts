@@ -132,7 +132,8 @@ export interface SegmentFooter {
 export function parseTrailer(trailer: Uint8Array): { footerLength: number; footerCrc: number } {
   if (trailer.byteLength !== SEGMENT_TRAILER_BYTES) throw new SegmentFormatError("trailer must be 12 bytes");
   const view = new DataView(trailer.buffer, trailer.byteOffset, trailer.byteLength);
-  if (textDecoder.decode(trailer.subarray(8)) !== SEGMENT_MAGIC) throw new SegmentFormatError("bad trailer magic");
+  if (textDecoder.decode(trailer.subarray(8)) !== SEGMENT_MAGIC)
+    throw new SegmentFormatError("bad trailer magic");
   return { footerLength: view.getUint32(0), footerCrc: view.getUint32(4) };
 }
 
@@ -163,18 +164,32 @@ export function decodeFooter(footer: Uint8Array, expectedCrc: number): SegmentFo
   for (let i = 0; i < count; i++) {
     const topicId = string16();
     need(24);
-    const [partition, pos, len, recordCount, batchCount, crc] = [0, 1, 2, 3, 4, 5].map((k) => view.getUint32(at + 4 * k));
+    const [partition, pos, len, recordCount, batchCount, crc] = [0, 1, 2, 3, 4, 5].map((k) =>
+      view.getUint32(at + 4 * k),
+    );
     at += 24;
-    chunks.push({ topicId, partition: partition!, pos: pos!, len: len!, recordCount: recordCount!, batchCount: batchCount!, crc: crc! });
+    chunks.push({
+      topicId,
+      partition: partition!,
+      pos: pos!,
+      len: len!,
+      recordCount: recordCount!,
+      batchCount: batchCount!,
+      crc: crc!,
+    });
   }
   return { createdAtMs, writerId, chunks };
 }
 
 /** Decodes a whole object's footer (used by repair/GC and tests). */
 export function decodeSegmentFooter(object: Uint8Array): SegmentFooter {
-  if (object.byteLength < SEGMENT_HEADER_BYTES + SEGMENT_TRAILER_BYTES) throw new SegmentFormatError("object too small");
-  if (textDecoder.decode(object.subarray(0, 4)) !== SEGMENT_MAGIC) throw new SegmentFormatError("bad header magic");
-  const { footerLength, footerCrc } = parseTrailer(object.subarray(object.byteLength - SEGMENT_TRAILER_BYTES));
+  if (object.byteLength < SEGMENT_HEADER_BYTES + SEGMENT_TRAILER_BYTES)
+    throw new SegmentFormatError("object too small");
+  if (textDecoder.decode(object.subarray(0, 4)) !== SEGMENT_MAGIC)
+    throw new SegmentFormatError("bad header magic");
+  const { footerLength, footerCrc } = parseTrailer(
+    object.subarray(object.byteLength - SEGMENT_TRAILER_BYTES),
+  );
   const end = object.byteLength - SEGMENT_TRAILER_BYTES;
   if (footerLength > end - SEGMENT_HEADER_BYTES) throw new SegmentFormatError("footer length out of bounds");
   return decodeFooter(object.subarray(end - footerLength, end), footerCrc);

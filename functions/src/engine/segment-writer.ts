@@ -62,7 +62,12 @@ export class SegmentWriter {
     } catch (error) {
       for (const slot of slots) slot.done();
       // Nothing references the object yet, so no append took effect: safe to retry.
-      const failure = new FloeError("unavailable", `segment write failed: ${error instanceof Error ? error.message : String(error)}`, {}, 1);
+      const failure = new FloeError(
+        "unavailable",
+        `segment write failed: ${error instanceof Error ? error.message : String(error)}`,
+        {},
+        1,
+      );
       return appends.map(() => ({ ok: false, error: failure }));
     }
     this.stats.objectPuts++;

@@ -23,10 +23,14 @@ type Rule = (key: string, value: unknown) => TopicConfig[keyof TopicConfig];
 function integer(min: number, max: number, allowMinusOne: boolean): Rule {
   return (key, raw) => {
     const value = typeof raw === "string" && /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
-    if (typeof value !== "number" || !Number.isSafeInteger(value)) throw invalidRequest(`config ${key} must be an integer`, { config: key });
+    if (typeof value !== "number" || !Number.isSafeInteger(value))
+      throw invalidRequest(`config ${key} must be an integer`, { config: key });
     if (allowMinusOne && value === -1) return value;
     if (value < min || value > max) {
-      throw invalidRequest(`config ${key} must be between ${min} and ${max}${allowMinusOne ? " (or -1 for unlimited)" : ""}`, { config: key });
+      throw invalidRequest(
+        `config ${key} must be between ${min} and ${max}${allowMinusOne ? " (or -1 for unlimited)" : ""}`,
+        { config: key },
+      );
     }
     return value;
   };
@@ -36,7 +40,8 @@ const RULES: Record<keyof TopicConfig, Rule> = {
   "retention.ms": integer(1, Number.MAX_SAFE_INTEGER, true),
   "retention.bytes": integer(0, Number.MAX_SAFE_INTEGER, true),
   "cleanup.policy": (key, value) => {
-    if (value !== "delete" && value !== "compact") throw invalidRequest(`config ${key} must be "delete" or "compact"`, { config: key });
+    if (value !== "delete" && value !== "compact")
+      throw invalidRequest(`config ${key} must be "delete" or "compact"`, { config: key });
     return value;
   },
   "max.message.bytes": integer(1, MAX_RECORD_BYTES_LIMIT, false),
@@ -50,7 +55,10 @@ export function mergeTopicConfig(base: TopicConfig, changes: unknown): TopicConf
   const merged: TopicConfig = { ...base };
   for (const [key, value] of Object.entries(changes)) {
     if (!Object.hasOwn(RULES, key)) {
-      throw invalidRequest(`unknown topic config ${JSON.stringify(key)}; known: ${Object.keys(RULES).join(", ")}`, { config: key });
+      throw invalidRequest(
+        `unknown topic config ${JSON.stringify(key)}; known: ${Object.keys(RULES).join(", ")}`,
+        { config: key },
+      );
     }
     const k = key as keyof TopicConfig;
     (merged as unknown as Record<string, unknown>)[k] = RULES[k](key, value);
@@ -63,14 +71,18 @@ const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 /** Kafka's rules: 1-249 characters of [a-zA-Z0-9._-], and not "." or "..". */
 export function validateTopicName(name: unknown): string {
   if (typeof name !== "string" || !TOPIC_NAME.test(name) || name === "." || name === "..") {
-    throw invalidRequest("topic names are 1-249 characters of [a-zA-Z0-9._-] and not '.' or '..'", { topic: typeof name === "string" ? name.slice(0, 300) : null });
+    throw invalidRequest("topic names are 1-249 characters of [a-zA-Z0-9._-] and not '.' or '..'", {
+      topic: typeof name === "string" ? name.slice(0, 300) : null,
+    });
   }
   return name;
 }
 
 export function validatePartitionCount(n: unknown): number {
   if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_PARTITIONS) {
-    throw invalidRequest(`partitions must be an integer from 1 to ${MAX_PARTITIONS}`, { limit: MAX_PARTITIONS });
+    throw invalidRequest(`partitions must be an integer from 1 to ${MAX_PARTITIONS}`, {
+      limit: MAX_PARTITIONS,
+    });
   }
   return n;
 }

@@ -4,8 +4,20 @@ import { FloeError } from "../../../client/src/errors.js";
 import type { Clock } from "../ports/clock.js";
 import { ConditionFailedError, type ManifestStore } from "../ports/manifest-store.js";
 import { TOPICS_PK, topicSk } from "./keys.js";
-import { type TopicConfig, type TopicMeta, emptyHead, headToItem, topicFromItem, topicToItem } from "./model.js";
-import { DEFAULT_TOPIC_CONFIG, mergeTopicConfig, validatePartitionCount, validateTopicName } from "./topic-config.js";
+import {
+  emptyHead,
+  headToItem,
+  type TopicConfig,
+  type TopicMeta,
+  topicFromItem,
+  topicToItem,
+} from "./model.js";
+import {
+  DEFAULT_TOPIC_CONFIG,
+  mergeTopicConfig,
+  validatePartitionCount,
+  validateTopicName,
+} from "./topic-config.js";
 
 export interface TopicStoreOptions {
   manifest: ManifestStore;
@@ -36,7 +48,8 @@ export class TopicStore {
     try {
       await this.options.manifest.put(topicToItem(topic), { kind: "absent" });
     } catch (error) {
-      if (error instanceof ConditionFailedError) throw new FloeError("topic_exists", `topic ${name} already exists`, { topic: name });
+      if (error instanceof ConditionFailedError)
+        throw new FloeError("topic_exists", `topic ${name} already exists`, { topic: name });
       throw error;
     }
     this.cache.set(name, { topic, at: this.options.clock.now() });
@@ -46,7 +59,8 @@ export class TopicStore {
   /** Undefined when the topic does not exist. `fresh` bypasses the cache. */
   async get(name: string, fresh = false): Promise<TopicMeta | undefined> {
     const cached = this.cache.get(name);
-    if (!fresh && cached && this.options.clock.now() - cached.at < this.options.cacheTtlMs) return cached.topic;
+    if (!fresh && cached && this.options.clock.now() - cached.at < this.options.cacheTtlMs)
+      return cached.topic;
     const item = await this.options.manifest.get(TOPICS_PK, topicSk(name));
     const topic = item ? topicFromItem(item) : undefined;
     this.cache.set(name, { topic, at: this.options.clock.now() });
@@ -65,7 +79,10 @@ export class TopicStore {
     const topics: TopicMeta[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.options.manifest.query(TOPICS_PK, { prefix: "t#", ...(cursor ? { cursor } : {}) });
+      const page = await this.options.manifest.query(TOPICS_PK, {
+        prefix: "t#",
+        ...(cursor ? { cursor } : {}),
+      });
       for (const item of page.items) topics.push(topicFromItem(item));
       cursor = page.cursor;
     } while (cursor);
@@ -77,9 +94,14 @@ export class TopicStore {
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await this.get(name, true);
       if (!current) throw new FloeError("topic_not_found", `topic ${name} does not exist`, { topic: name });
-      const partitions = changes.partitions === undefined ? current.partitions : validatePartitionCount(changes.partitions);
+      const partitions =
+        changes.partitions === undefined ? current.partitions : validatePartitionCount(changes.partitions);
       if (partitions < current.partitions) {
-        throw new FloeError("invalid_request", `the partition count may only grow (it is ${current.partitions})`, { partitions: current.partitions });
+        throw new FloeError(
+          "invalid_request",
+          `the partition count may only grow (it is ${current.partitions})`,
+          { partitions: current.partitions },
+        );
       }
       const config: TopicConfig = mergeTopicConfig(current.config, changes.config);
       await this.createHeads(current.topicId, current.partitions, partitions);
@@ -104,7 +126,10 @@ export class TopicStore {
     const current = await this.get(name, true);
     if (!current) throw new FloeError("topic_not_found", `topic ${name} does not exist`, { topic: name });
     try {
-      await this.options.manifest.delete(TOPICS_PK, topicSk(name), { kind: "version", version: current.version });
+      await this.options.manifest.delete(TOPICS_PK, topicSk(name), {
+        kind: "version",
+        version: current.version,
+      });
     } catch (error) {
       if (!(error instanceof ConditionFailedError)) throw error;
       throw new FloeError("unavailable", `topic ${name} changed while being deleted; try again`, {}, 1);
@@ -118,10 +143,12 @@ export class TopicStore {
       const batch: Promise<void>[] = [];
       for (let p = start; p < Math.min(to, start + CONCURRENCY); p++) {
         batch.push(
-          this.options.manifest.put(headToItem({ ...emptyHead(topicId, p), version: 1 }), { kind: "absent" }).catch((error: unknown) => {
-            // Already there: a retried alter or create; heads are never reset.
-            if (!(error instanceof ConditionFailedError)) throw error;
-          }),
+          this.options.manifest
+            .put(headToItem({ ...emptyHead(topicId, p), version: 1 }), { kind: "absent" })
+            .catch((error: unknown) => {
+              // Already there: a retried alter or create; heads are never reset.
+              if (!(error instanceof ConditionFailedError)) throw error;
+            }),
         );
       }
       await Promise.all(batch);

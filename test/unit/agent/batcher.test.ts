@@ -5,10 +5,25 @@ import type { AppendOutcome, PartitionAppend } from "../../../functions/src/engi
 import type { TopicMeta } from "../../../functions/src/engine/model.js";
 import { DEFAULT_TOPIC_CONFIG } from "../../../functions/src/engine/topic-config.js";
 
-const topic: TopicMeta = { name: "t", topicId: "id", partitions: 4, config: DEFAULT_TOPIC_CONFIG, createdAt: 0, version: 1 };
+const topic: TopicMeta = {
+  name: "t",
+  topicId: "id",
+  partitions: 4,
+  config: DEFAULT_TOPIC_CONFIG,
+  createdAt: 0,
+  version: 1,
+};
 
 function append(bytes: number, partition = 0): PartitionAppend {
-  return { topic, partition, payload: new Uint8Array(bytes), recordCount: 1, batchCount: 1, firstTimestamp: 0, maxTimestamp: 0 };
+  return {
+    topic,
+    partition,
+    payload: new Uint8Array(bytes),
+    recordCount: 1,
+    batchCount: 1,
+    firstTimestamp: 0,
+    maxTimestamp: 0,
+  };
 }
 
 /** A flush that records what it was given and answers each append with its index. */
@@ -36,9 +51,18 @@ describe("Batcher", () => {
   it("puts requests arriving within linger into one flush and answers each in order", async () => {
     // Prepare
     const f = recordingFlush();
-    const batcher = new Batcher({ flush: f.flush, lingerMs: 20, segmentBytesMax: 1 << 20, inflightBytesMax: 1 << 20, maxConcurrentFlushes: 2 });
+    const batcher = new Batcher({
+      flush: f.flush,
+      lingerMs: 20,
+      segmentBytesMax: 1 << 20,
+      inflightBytesMax: 1 << 20,
+      maxConcurrentFlushes: 2,
+    });
     // Act
-    const [a, b] = await Promise.all([batcher.append([append(10), append(10, 1)]), batcher.append([append(10, 2)])]);
+    const [a, b] = await Promise.all([
+      batcher.append([append(10), append(10, 1)]),
+      batcher.append([append(10, 2)]),
+    ]);
     // Assess
     expect(f.flushes).toHaveLength(1);
     expect(f.flushes[0]).toHaveLength(3);
@@ -48,7 +72,13 @@ describe("Batcher", () => {
 
   it("flushes at once when the segment size is reached, without waiting for linger", async () => {
     const f = recordingFlush();
-    const batcher = new Batcher({ flush: f.flush, lingerMs: 60_000, segmentBytesMax: 100, inflightBytesMax: 1 << 20, maxConcurrentFlushes: 2 });
+    const batcher = new Batcher({
+      flush: f.flush,
+      lingerMs: 60_000,
+      segmentBytesMax: 100,
+      inflightBytesMax: 1 << 20,
+      maxConcurrentFlushes: 2,
+    });
     await batcher.append([append(100)]);
     expect(f.flushes).toHaveLength(1);
   });
@@ -56,7 +86,13 @@ describe("Batcher", () => {
   it("answers throttled with Retry-After past the in-flight byte limit and changes nothing", async () => {
     const f = recordingFlush();
     const open = f.hold();
-    const batcher = new Batcher({ flush: f.flush, lingerMs: 0, segmentBytesMax: 1000, inflightBytesMax: 150, maxConcurrentFlushes: 1 });
+    const batcher = new Batcher({
+      flush: f.flush,
+      lingerMs: 0,
+      segmentBytesMax: 1000,
+      inflightBytesMax: 150,
+      maxConcurrentFlushes: 1,
+    });
     const first = batcher.append([append(100)]);
     const refused = batcher.append([append(100)]);
     await expect(refused).rejects.toMatchObject({ code: "throttled", status: 429, retryAfterSeconds: 1 });
@@ -70,8 +106,19 @@ describe("Batcher", () => {
   it("lets appends join a batch waiting for a flush slot, so batches grow under load", async () => {
     const f = recordingFlush();
     const open = f.hold();
-    const batcher = new Batcher({ flush: f.flush, lingerMs: 0, segmentBytesMax: 1000, inflightBytesMax: 1 << 20, maxConcurrentFlushes: 1 });
-    const all = [batcher.append([append(10)]), batcher.append([append(10)]), batcher.append([append(10)]), batcher.append([append(10)])];
+    const batcher = new Batcher({
+      flush: f.flush,
+      lingerMs: 0,
+      segmentBytesMax: 1000,
+      inflightBytesMax: 1 << 20,
+      maxConcurrentFlushes: 1,
+    });
+    const all = [
+      batcher.append([append(10)]),
+      batcher.append([append(10)]),
+      batcher.append([append(10)]),
+      batcher.append([append(10)]),
+    ];
     open();
     await Promise.all(all);
     expect(f.flushes.map((x) => x.length)).toEqual([1, 3]);
@@ -79,7 +126,13 @@ describe("Batcher", () => {
 
   it("flushes what it accepted on close and refuses appends afterwards", async () => {
     const f = recordingFlush();
-    const batcher = new Batcher({ flush: f.flush, lingerMs: 60_000, segmentBytesMax: 1 << 20, inflightBytesMax: 1 << 20, maxConcurrentFlushes: 2 });
+    const batcher = new Batcher({
+      flush: f.flush,
+      lingerMs: 60_000,
+      segmentBytesMax: 1 << 20,
+      inflightBytesMax: 1 << 20,
+      maxConcurrentFlushes: 2,
+    });
     const accepted = batcher.append([append(10)]);
     await batcher.close();
     expect((await accepted)[0]).toMatchObject({ ok: true });

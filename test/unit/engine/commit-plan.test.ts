@@ -1,15 +1,36 @@
 import { describe, expect, it } from "vitest";
 import type { PartitionAppend, ProducerStamp } from "../../../functions/src/engine/append-types.js";
-import { DEFAULT_PRODUCER_LIMITS, PRODUCER_BATCHES_KEPT, type PlacedAppend, planCommit } from "../../../functions/src/engine/commit-plan.js";
-import { type PartitionHead, type TopicMeta, emptyHead } from "../../../functions/src/engine/model.js";
+import {
+  DEFAULT_PRODUCER_LIMITS,
+  type PlacedAppend,
+  PRODUCER_BATCHES_KEPT,
+  planCommit,
+} from "../../../functions/src/engine/commit-plan.js";
+import { emptyHead, type PartitionHead, type TopicMeta } from "../../../functions/src/engine/model.js";
 import { DEFAULT_TOPIC_CONFIG } from "../../../functions/src/engine/topic-config.js";
 
-const topic: TopicMeta = { name: "t", topicId: "id", partitions: 1, config: DEFAULT_TOPIC_CONFIG, createdAt: 0, version: 1 };
+const topic: TopicMeta = {
+  name: "t",
+  topicId: "id",
+  partitions: 1,
+  config: DEFAULT_TOPIC_CONFIG,
+  createdAt: 0,
+  version: 1,
+};
 
 function placed(recordCount: number, pos: number, extra: Partial<PartitionAppend> = {}): PlacedAppend {
   const len = 100 * recordCount;
   return {
-    append: { topic, partition: 0, payload: new Uint8Array(len), recordCount, batchCount: 1, firstTimestamp: 1000 + pos, maxTimestamp: 2000 + pos, ...extra },
+    append: {
+      topic,
+      partition: 0,
+      payload: new Uint8Array(len),
+      recordCount,
+      batchCount: 1,
+      firstTimestamp: 1000 + pos,
+      maxTimestamp: 2000 + pos,
+      ...extra,
+    },
     pos,
     len,
   };
@@ -20,7 +41,10 @@ function stamp(firstSequence: number, epoch = 0, id = "p1"): ProducerStamp {
 }
 
 /** Commits `appends` one plan at a time, as successive flushes would. */
-function commitAll(head: PartitionHead, ...flushes: PlacedAppend[][]): { head: PartitionHead; plans: ReturnType<typeof planCommit>[] } {
+function commitAll(
+  head: PartitionHead,
+  ...flushes: PlacedAppend[][]
+): { head: PartitionHead; plans: ReturnType<typeof planCommit>[] } {
   const plans = [];
   for (const f of flushes) {
     const plan = planCommit(head, f, "seg", 5_000);
@@ -42,13 +66,30 @@ describe("planCommit", () => {
       { ok: true, baseOffset: 42, lastOffset: 44, duplicate: false },
     ]);
     expect(plan.entries).toHaveLength(1);
-    expect(plan.entries[0]).toMatchObject({ baseOffset: 40, lastOffset: 44, recordCount: 5, pos: 8, len: 500, batchCount: 2 });
-    expect(plan.nextHead).toMatchObject({ nextOffset: 45, version: 4, pending: plan.entries, lastTimestamp: 2208 });
+    expect(plan.entries[0]).toMatchObject({
+      baseOffset: 40,
+      lastOffset: 44,
+      recordCount: 5,
+      pos: 8,
+      len: 500,
+      batchCount: 2,
+    });
+    expect(plan.nextHead).toMatchObject({
+      nextOffset: 45,
+      version: 4,
+      pending: plan.entries,
+      lastTimestamp: 2208,
+    });
   });
 
   it("splits entries around a rejected append so rejected bytes are never indexed", () => {
     const head = emptyHead("id", 0);
-    const plan = planCommit(head, [placed(1, 8), placed(1, 108, { matchOffset: 99 }), placed(1, 208)], "seg", 0);
+    const plan = planCommit(
+      head,
+      [placed(1, 8), placed(1, 108, { matchOffset: 99 }), placed(1, 208)],
+      "seg",
+      0,
+    );
     expect(plan.outcomes[1]).toMatchObject({ ok: false });
     expect(plan.entries.map((e) => [e.baseOffset, e.pos, e.len])).toEqual([
       [0, 8, 100],
@@ -57,7 +98,12 @@ describe("planCommit", () => {
   });
 
   it("answers offset_mismatch with the expected offset and writes nothing when all fail", () => {
-    const plan = planCommit({ ...emptyHead("id", 0), nextOffset: 7 }, [placed(1, 8, { matchOffset: 6 })], "seg", 0);
+    const plan = planCommit(
+      { ...emptyHead("id", 0), nextOffset: 7 },
+      [placed(1, 8, { matchOffset: 6 })],
+      "seg",
+      0,
+    );
     expect(plan.nextHead).toBeUndefined();
     const outcome = plan.outcomes[0]!;
     expect(outcome.ok).toBe(false);
@@ -68,13 +114,23 @@ describe("planCommit", () => {
   });
 
   it("acknowledges a retried idempotent batch with its original offsets", () => {
-    const { plans } = commitAll(emptyHead("id", 0), [placed(2, 8, { producer: stamp(0) })], [placed(3, 8, { producer: stamp(2) })], [placed(2, 8, { producer: stamp(0) })]);
+    const { plans } = commitAll(
+      emptyHead("id", 0),
+      [placed(2, 8, { producer: stamp(0) })],
+      [placed(3, 8, { producer: stamp(2) })],
+      [placed(2, 8, { producer: stamp(0) })],
+    );
     expect(plans[2]!.outcomes[0]).toEqual({ ok: true, baseOffset: 0, lastOffset: 1, duplicate: true });
     expect(plans[2]!.nextHead).toBeUndefined();
   });
 
   it("deduplicates a retry that arrives in the same flush as the original", () => {
-    const plan = planCommit(emptyHead("id", 0), [placed(2, 8, { producer: stamp(0) }), placed(2, 208, { producer: stamp(0) })], "seg", 0);
+    const plan = planCommit(
+      emptyHead("id", 0),
+      [placed(2, 8, { producer: stamp(0) }), placed(2, 208, { producer: stamp(0) })],
+      "seg",
+      0,
+    );
     expect(plan.outcomes).toEqual([
       { ok: true, baseOffset: 0, lastOffset: 1, duplicate: false },
       { ok: true, baseOffset: 0, lastOffset: 1, duplicate: true },
@@ -83,7 +139,11 @@ describe("planCommit", () => {
   });
 
   it("rejects a sequence gap with the expected sequence", () => {
-    const { plans } = commitAll(emptyHead("id", 0), [placed(2, 8, { producer: stamp(0) })], [placed(1, 8, { producer: stamp(5) })]);
+    const { plans } = commitAll(
+      emptyHead("id", 0),
+      [placed(2, 8, { producer: stamp(0) })],
+      [placed(1, 8, { producer: stamp(5) })],
+    );
     const outcome = plans[1]!.outcomes[0]!;
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) {
@@ -112,7 +172,8 @@ describe("planCommit", () => {
 
   it("keeps only the last batches per producer and bounds the number of producers", () => {
     let head = emptyHead("id", 0);
-    for (let i = 0; i < PRODUCER_BATCHES_KEPT + 3; i++) head = planCommit(head, [placed(1, 8, { producer: stamp(i) })], "seg", i).nextHead!;
+    for (let i = 0; i < PRODUCER_BATCHES_KEPT + 3; i++)
+      head = planCommit(head, [placed(1, 8, { producer: stamp(i) })], "seg", i).nextHead!;
     expect(head.producers.p1!.batches).toHaveLength(PRODUCER_BATCHES_KEPT);
     for (let i = 0; i < DEFAULT_PRODUCER_LIMITS.maxProducersPerPartition + 10; i++) {
       head = planCommit(head, [placed(1, 8, { producer: stamp(0, 0, `q${i}`) })], "seg", 100 + i).nextHead!;
@@ -123,7 +184,12 @@ describe("planCommit", () => {
 
   it("forgets producers idle past the state TTL", () => {
     const first = planCommit(emptyHead("id", 0), [placed(1, 8, { producer: stamp(0) })], "seg", 0).nextHead!;
-    const later = planCommit(first, [placed(1, 8, { producer: stamp(0, 0, "other") })], "seg", DEFAULT_PRODUCER_LIMITS.producerStateTtlMs + 1).nextHead!;
+    const later = planCommit(
+      first,
+      [placed(1, 8, { producer: stamp(0, 0, "other") })],
+      "seg",
+      DEFAULT_PRODUCER_LIMITS.producerStateTtlMs + 1,
+    ).nextHead!;
     expect(Object.keys(later.producers)).toEqual(["other"]);
   });
 });
