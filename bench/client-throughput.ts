@@ -18,12 +18,13 @@
  *   npx tsx bench/client-throughput.ts            (BENCH_RECORDS, BENCH_RECORD_BYTES,
  *                                                  BENCH_PARTITIONS, BENCH_ROUNDS override)
  */
+
+import { encodeRecordBatch, readBatchHeader } from "../client/src/format/index.js";
+import { FloeClient } from "../client/src/index.js";
 import { startServer } from "../functions/src/agent/serve.js";
 import { loadConfig } from "../functions/src/config.js";
 import { startStandIns } from "../functions/src/local/standins.js";
 import { awsStores, createRuntime } from "../functions/src/runtime.js";
-import { encodeRecordBatch, readBatchHeader } from "../client/src/format/index.js";
-import { FloeClient } from "../client/src/index.js";
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 200_000);
 const RECORD_BYTES = Number(process.env.BENCH_RECORD_BYTES ?? 100);
@@ -47,7 +48,11 @@ function payloads(): { key: Uint8Array; value: Uint8Array }[] {
   }));
 }
 
-async function clientProduce(client: FloeClient, topic: string, records: ReturnType<typeof payloads>): Promise<Result> {
+async function clientProduce(
+  client: FloeClient,
+  topic: string,
+  records: ReturnType<typeof payloads>,
+): Promise<Result> {
   const producer = client.producer({ batchRecordsMax: BATCH_RECORDS, lingerMs: 5 });
   const started = performance.now();
   for (let i = 0; i < records.length; i++) {
@@ -55,7 +60,12 @@ async function clientProduce(client: FloeClient, topic: string, records: ReturnT
     await producer.submit(topic, { key: r.key, value: r.value, partition: i % PARTITIONS });
   }
   await producer.close(); // flushes: resolves once every record is durable, rejects on any failure
-  return { name: "produce: client", seconds: (performance.now() - started) / 1000, records: records.length, bytes: records.length * RECORD_BYTES };
+  return {
+    name: "produce: client",
+    seconds: (performance.now() - started) / 1000,
+    records: records.length,
+    bytes: records.length * RECORD_BYTES,
+  };
 }
 
 async function rawProduce(url: string, topic: string, records: ReturnType<typeof payloads>): Promise<Result> {
@@ -93,14 +103,24 @@ async function rawProduce(url: string, topic: string, records: ReturnType<typeof
       await Promise.all(inFlight);
     }),
   );
-  return { name: "produce: raw fetch", seconds: (performance.now() - started) / 1000, records: records.length, bytes: records.length * RECORD_BYTES };
+  return {
+    name: "produce: raw fetch",
+    seconds: (performance.now() - started) / 1000,
+    records: records.length,
+    bytes: records.length * RECORD_BYTES,
+  };
 }
 
 async function clientConsume(client: FloeClient, topic: string): Promise<Result> {
   const started = performance.now();
   let records = 0;
   let bytes = 0;
-  for await (const r of client.consumer({ topics: topic, from: "earliest", follow: false, maxBytes: 4 * 1024 * 1024 })) {
+  for await (const r of client.consumer({
+    topics: topic,
+    from: "earliest",
+    follow: false,
+    maxBytes: 4 * 1024 * 1024,
+  })) {
     records++;
     bytes += r.value?.length ?? 0;
   }
@@ -145,7 +165,10 @@ function row(r: Result): string {
 async function main(): Promise<void> {
   const standIns = await startStandIns({ bucket: "floe-bench", table: "floe-bench" });
   const config = {
-    ...loadConfig({ FLOE_BUCKET: standIns.bucket, FLOE_TABLE: standIns.table }, { storage: "aws", platform: "container" }),
+    ...loadConfig(
+      { FLOE_BUCKET: standIns.bucket, FLOE_TABLE: standIns.table },
+      { storage: "aws", platform: "container" },
+    ),
     s3Endpoint: standIns.s3Endpoint,
     dynamodbEndpoint: standIns.dynamodbEndpoint,
   };
@@ -166,7 +189,11 @@ async function main(): Promise<void> {
       for (const side of sides) {
         const topic = `bench-${side}-${round}-${Date.now()}`;
         await client.admin.createTopic(topic, { partitions: PARTITIONS });
-        keep(side === "client" ? await clientProduce(client, topic, records) : await rawProduce(server.url, topic, records));
+        keep(
+          side === "client"
+            ? await clientProduce(client, topic, records)
+            : await rawProduce(server.url, topic, records),
+        );
         keep(side === "client" ? await clientConsume(client, topic) : await rawConsume(server.url, topic));
       }
     }
@@ -180,13 +207,15 @@ async function main(): Promise<void> {
     "",
     "| path               |  records |      s |  records/s |   MB/s |",
     "|--------------------|---------:|-------:|-----------:|-------:|",
-    ...["produce: client", "produce: raw fetch", "consume: client", "consume: raw fetch"].map((n) => row(best.get(n)!)),
+    ...["produce: client", "produce: raw fetch", "consume: client", "consume: raw fetch"].map((n) =>
+      row(best.get(n)!),
+    ),
     "",
   ];
   for (const op of ["produce", "consume"]) {
     const c = best.get(`${op}: client`)!;
     const r = best.get(`${op}: raw fetch`)!;
-    lines.push(`${op}: client / raw = ${((c.records / c.seconds) / (r.records / r.seconds)).toFixed(2)}`);
+    lines.push(`${op}: client / raw = ${(c.records / c.seconds / (r.records / r.seconds)).toFixed(2)}`);
   }
   process.stdout.write(`${lines.join("\n")}\n`);
 }

@@ -18,6 +18,10 @@ export const ERROR_TABLE = {
   method_not_allowed: { status: 405, retriable: false, side_effect_free: true },
   topic_exists: { status: 409, retriable: false, side_effect_free: true },
   stale_generation: { status: 409, retriable: false, side_effect_free: true },
+  // Kafka's NON_EMPTY_GROUP: offsets of a group can only be reset while no member is live.
+  group_not_empty: { status: 409, retriable: false, side_effect_free: true },
+  // Kafka's GROUP_MAX_SIZE_REACHED: retriable, since members leave and leases expire.
+  group_full: { status: 409, retriable: true, side_effect_free: true },
   out_of_order_sequence: { status: 409, retriable: false, side_effect_free: true },
   offset_mismatch: { status: 412, retriable: false, side_effect_free: true },
   producer_fenced: { status: 412, retriable: false, side_effect_free: true },

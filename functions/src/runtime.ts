@@ -19,6 +19,8 @@ import type { Appender } from "./engine/append-types.js";
 import type { CrashHook } from "./engine/committer.js";
 import { HeadWatcher } from "./engine/head-watcher.js";
 import { FloeLog } from "./engine/log.js";
+import { GroupCoordinator } from "./groups/group-coordinator.js";
+import { logPartitionDirectory } from "./groups/partition-directory.js";
 import { createApp } from "./http/app.js";
 import { type Clock, systemClock } from "./ports/clock.js";
 import type { ManifestStore } from "./ports/manifest-store.js";
@@ -60,6 +62,7 @@ export interface Runtime {
   appender: Appender;
   batcher: Batcher | undefined;
   watcher: HeadWatcher;
+  groups: GroupCoordinator;
   app: ReturnType<typeof createApp>;
   /** Stops accepting appends, flushes and acknowledges what was accepted, ends long-polls. */
   drain(): Promise<void>;
@@ -108,6 +111,7 @@ export function createRuntime(
     pollIntervalMs: config.platform === "lambda" ? 200 : 100,
     maxWatchedPartitions: 10_000,
   });
+  const groups = new GroupCoordinator({ manifest: stores.manifest, clock, partitions: logPartitionDirectory(log) });
   const app = createApp({
     log,
     appender,
@@ -116,6 +120,7 @@ export function createRuntime(
     apiTokens: config.apiTokens,
     clock,
     platform: config.platform,
+    groups,
   });
   return {
     config,
@@ -123,6 +128,7 @@ export function createRuntime(
     appender,
     batcher,
     watcher,
+    groups,
     app,
     async drain() {
       await batcher?.close();

@@ -178,8 +178,13 @@ describe("floe CLI", () => {
     // Assess
     expect(consumed.code).toBe(EXIT.ok);
     expect(consumed.stdout.trim().split("\n").sort()).toEqual(["1", "2", "3", "4"]);
-    expect((JSON.parse(listed.stdout) as { groups: { group: string }[] }).groups.map((g) => g.group)).toContain(group);
-    const d = JSON.parse(described.stdout) as { total_lag: number; offsets: { committed_offset: number | null }[] };
+    expect(
+      (JSON.parse(listed.stdout) as { groups: { group: string }[] }).groups.map((g) => g.group),
+    ).toContain(group);
+    const d = JSON.parse(described.stdout) as {
+      total_lag: number;
+      offsets: { committed_offset: number | null }[];
+    };
     expect(d.total_lag).toBe(1); // the record produced after the group read to the end
     expect(d.offsets.reduce((n, o) => n + (o.committed_offset ?? 0), 0)).toBe(4);
     expect(human.stdout).toMatch(/total lag 1/);

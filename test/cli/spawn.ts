@@ -55,7 +55,11 @@ export async function floe(
     const env: Record<string, string | undefined> = { ...process.env, ...options.env };
     if (options.url !== undefined) env.FLOE_URL = options.url;
     delete env.FLOE_TOKEN;
-    const child = spawn(process.execPath, [bin, ...args], { cwd: repo, env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd: repo,
+      env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => {

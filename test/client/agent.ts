@@ -40,7 +40,10 @@ export async function startAgent(env: Record<string, string> = {}): Promise<Test
         clock: systemClock,
         partitions: logPartitionDirectory(runtime.log),
       });
-      runtime.app.route("/v1/groups", groupRoutes({ coordinator, requestBytesMax: config.limits.requestBytesMax }));
+      runtime.app.route(
+        "/v1/groups",
+        groupRoutes({ coordinator, requestBytesMax: config.limits.requestBytesMax }),
+      );
     }
     const server = await startServer(runtime, "127.0.0.1", 0);
     return {

@@ -29,7 +29,12 @@ function startMember(consumer: Consumer, name: string, log: Processed[]): Promis
 
 describe("consumer groups", () => {
   const agent = useAgent();
-  const groupOptions = { heartbeatIntervalMs: 100, autoCommitIntervalMs: 200, sessionTimeoutMs: 5_000, waitSeconds: 1 };
+  const groupOptions = {
+    heartbeatIntervalMs: 100,
+    autoCommitIntervalMs: 200,
+    sessionTimeoutMs: 5_000,
+    waitSeconds: 1,
+  };
 
   it("splits partitions between members and hands them over on join and leave without double-processing", async () => {
     // Prepare
@@ -61,7 +66,11 @@ describe("consumer groups", () => {
     await aDone;
     await until(() => b.assignment().length === 4, 10_000, "B to take over");
     await producing;
-    await until(() => new Set(log.map((p) => p.value)).size === total, 20_000, "every record to be processed");
+    await until(
+      () => new Set(log.map((p) => p.value)).size === total,
+      20_000,
+      "every record to be processed",
+    );
     await b.close();
     await bDone;
     const description = await client.admin.describeGroup(group);
@@ -87,25 +96,39 @@ describe("consumer groups", () => {
     const group = topicName("g");
     await client.admin.createTopic(topic, { partitions: 2 });
     const producer = client.producer();
-    await producer.sendBatch(topic, Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
+    await producer.sendBatch(
+      topic,
+      Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })),
+    );
     // Act: read 8 and stop; a second consumer reads the rest.
     const first: string[] = [];
     for await (const r of client.consumer({ topics: topic, group, from: "earliest", ...groupOptions })) {
       first.push(text(r.value)!);
       if (first.length === 8) break;
     }
-    await producer.sendBatch(topic, Array.from({ length: 5 }, (_, i) => ({ key: `n${i}`, value: `w${i}` })));
+    await producer.sendBatch(
+      topic,
+      Array.from({ length: 5 }, (_, i) => ({ key: `n${i}`, value: `w${i}` })),
+    );
     await producer.close();
     const second: string[] = [];
-    for await (const r of client.consumer({ topics: topic, group, from: "earliest", follow: false, ...groupOptions })) {
+    for await (const r of client.consumer({
+      topics: topic,
+      group,
+      from: "earliest",
+      follow: false,
+      ...groupOptions,
+    })) {
       second.push(text(r.value)!);
     }
     // Assess
     expect(first).toHaveLength(8);
-    expect([...first, ...second].sort()).toEqual([
-      ...Array.from({ length: 20 }, (_, i) => `v${i}`),
-      ...Array.from({ length: 5 }, (_, i) => `w${i}`),
-    ].sort());
+    expect([...first, ...second].sort()).toEqual(
+      [
+        ...Array.from({ length: 20 }, (_, i) => `v${i}`),
+        ...Array.from({ length: 5 }, (_, i) => `w${i}`),
+      ].sort(),
+    );
   });
 
   it("never lets two members process one partition at once, even while a record is held during a handover", async () => {
@@ -115,7 +138,10 @@ describe("consumer groups", () => {
     const group = topicName("g");
     await client.admin.createTopic(topic, { partitions: 2 });
     const producer = client.producer();
-    await producer.sendBatch(topic, Array.from({ length: 40 }, (_, i) => ({ value: `v${i}`, partition: i % 2 })));
+    await producer.sendBatch(
+      topic,
+      Array.from({ length: 40 }, (_, i) => ({ value: `v${i}`, partition: i % 2 })),
+    );
     await producer.close();
     const spans: { member: string; partition: number; offset: number; start: number; end: number }[] = [];
     const member = (consumer: Consumer, name: string, processMs: number) =>
@@ -123,7 +149,13 @@ describe("consumer groups", () => {
         for await (const r of consumer) {
           const start = performance.now();
           await new Promise((resolve) => setTimeout(resolve, processMs));
-          spans.push({ member: name, partition: r.partition, offset: r.offset, start, end: performance.now() });
+          spans.push({
+            member: name,
+            partition: r.partition,
+            offset: r.offset,
+            start,
+            end: performance.now(),
+          });
         }
       })();
     // Act
@@ -140,7 +172,8 @@ describe("consumer groups", () => {
     for (let p = 0; p < 2; p++) {
       const mine = spans.filter((s) => s.partition === p).sort((x, y) => x.start - y.start);
       for (let i = 1; i < mine.length; i++) {
-        if (mine[i]!.member !== mine[i - 1]!.member) expect(mine[i]!.start).toBeGreaterThanOrEqual(mine[i - 1]!.end);
+        if (mine[i]!.member !== mine[i - 1]!.member)
+          expect(mine[i]!.start).toBeGreaterThanOrEqual(mine[i - 1]!.end);
       }
       const offsets = mine.map((s) => s.offset);
       expect(offsets).toEqual([...Array(offsets.length).keys()]); // nothing twice, nothing skipped

@@ -182,39 +182,44 @@ describe("producer and consumer on a real agent", () => {
     ]);
   });
 
-  it("idempotent retries after lost responses write every record exactly once", async () => {
-    // Prepare: 30 % of produce responses are lost after the agent wrote the batch; 10 % refused before.
-    const seed = 20_240_601;
-    const { fetch: lossy, stats } = faultyFetch(
-      seed,
-      { loseResponse: 0.3, refuse: 0.1, maxDelayMs: 3 },
-      (url, init) => init.method === "POST" && url.includes("/records"),
-    );
-    const client = new FloeClient({ url: agent().url, fetch: lossy });
-    const topic = topicName();
-    await client.admin.createTopic(topic, { partitions: 3 });
-    const producer = client.producer({
-      lingerMs: 1,
-      batchRecordsMax: 20,
-      retryBackoff: { initialMs: 5, maxMs: 20 },
+  for (const transport of ["binary", "json"] as const) {
+    it(`idempotent retries after lost responses write every record exactly once (${transport})`, async () => {
+      // Prepare: 30 % of produce responses are lost after the agent wrote the batch; 10 % refused before.
+      const seed = transport === "binary" ? 20_240_601 : 424_242;
+      const { fetch: lossy, stats } = faultyFetch(
+        seed,
+        { loseResponse: 0.3, refuse: 0.1, maxDelayMs: 3 },
+        (url, init) => init.method === "POST" && url.includes("/records"),
+      );
+      const client = new FloeClient({ url: agent().url, fetch: lossy });
+      const topic = topicName();
+      await client.admin.createTopic(topic, { partitions: 3 });
+      const producer = client.producer({
+        lingerMs: 1,
+        batchRecordsMax: 20,
+        retryBackoff: { initialMs: 5, maxMs: 20 },
+      });
+      const sent = Array.from({ length: transport === "binary" ? 600 : 300 }, (_, i) => ({
+        key: `k${i % 11}`,
+        value: `v${i}`,
+      }));
+      // Act
+      const metas = await producer.sendBatch(topic, sent);
+      await producer.close();
+      const records = await readAll(new FloeClient({ url: agent().url }), topic);
+      // Assess (seed ${seed}): faults happened, no value twice, every ack points at its value, per-key order kept.
+      expect(stats.lostResponses).toBeGreaterThan(5);
+      const values = records.map((r) => text(r.value));
+      expect(new Set(values).size).toBe(values.length);
+      expect(values.sort()).toEqual(sent.map((s) => s.value).sort());
+      const at = new Map(records.map((r) => [`${r.partition}:${r.offset}`, text(r.value)]));
+      for (const [i, m] of metas.entries()) expect(at.get(`${m.partition}:${m.offset}`)).toBe(sent[i]!.value);
+      const perKey = byKey(records);
+      for (const [key, list] of perKey) {
+        expect(list).toEqual(sent.filter((s) => s.key === key).map((s) => s.value));
+      }
     });
-    const sent = Array.from({ length: 600 }, (_, i) => ({ key: `k${i % 11}`, value: `v${i}` }));
-    // Act
-    const metas = await producer.sendBatch(topic, sent);
-    await producer.close();
-    const records = await readAll(new FloeClient({ url: agent().url }), topic);
-    // Assess (seed ${seed}): faults happened, no value twice, every ack points at its value, per-key order kept.
-    expect(stats.lostResponses).toBeGreaterThan(5);
-    const values = records.map((r) => text(r.value));
-    expect(new Set(values).size).toBe(values.length);
-    expect(values.sort()).toEqual(sent.map((s) => s.value).sort());
-    const at = new Map(records.map((r) => [`${r.partition}:${r.offset}`, text(r.value)]));
-    for (const [i, m] of metas.entries()) expect(at.get(`${m.partition}:${m.offset}`)).toBe(sent[i]!.value);
-    const perKey = byKey(records);
-    for (const [key, list] of perKey) {
-      expect(list).toEqual(sent.filter((s) => s.key === key).map((s) => s.value));
-    }
-  });
+  }
 
   it("without idempotence a lost response is reported, never retried into a duplicate", async () => {
     // Prepare

@@ -321,7 +321,7 @@ export function coordinatorSuite(
         coordinator.resetOffsets("g", { topic: "orders", partitions: [7], to: "latest" }),
       );
       // Assess
-      expect(whileLive.code).toBe("invalid_request");
+      expect(whileLive.code).toBe("group_not_empty");
       expect(earliest.map((o) => o.offset)).toEqual([0, 0]);
       expect(latest.map((o) => o.offset)).toEqual([5]);
       expect(byTime.map((o) => o.offset)).toEqual([3]);
@@ -370,7 +370,7 @@ export function coordinatorSuite(
         "invalid_request",
         "invalid_request",
         "topic_not_found",
-        "invalid_request",
+        "group_full",
         "group_not_found",
         "invalid_request",
         "invalid_request",

@@ -207,7 +207,7 @@ describe("group routes", () => {
     // Act
     const res = await send(app, "POST", "/v1/groups/g/offsets/reset", { topic: "orders", to: "latest" });
     // Assess
-    const body = await expectError(res, "invalid_request");
+    const body = await expectError(res, "group_not_empty");
     expect(body.live_members).toBe(1);
   });
 

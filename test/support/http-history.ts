@@ -17,6 +17,8 @@ export interface HttpWorkload {
   /** Retries of an unknown-outcome idempotent append, each through a random live agent. */
   maxRetries: number;
   requestTimeoutMs?: number;
+  /** Prefix of client names (and so of values): keeps values unique across rounds. */
+  clientPrefix?: string;
 }
 
 async function post(
@@ -49,7 +51,7 @@ export async function runHttpWorkload(w: HttpWorkload): Promise<Op[]> {
   };
   await Promise.all(
     Array.from({ length: w.clients }, async (_, c) => {
-      const client = `c${c}`;
+      const client = `${w.clientPrefix ?? ""}c${c}`;
       const idempotent = c < Math.round(w.clients * w.idempotentShare);
       const producers = new Map<number, { epoch: number; next: number }>();
       for (let i = 0; i < w.opsPerClient; i++) {

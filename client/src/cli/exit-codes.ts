@@ -36,6 +36,8 @@ const BY_CODE: Record<ErrorCode, number> = {
   method_not_allowed: EXIT.rejected,
   topic_exists: EXIT.conflict,
   stale_generation: EXIT.conflict,
+  group_not_empty: EXIT.conflict,
+  group_full: EXIT.conflict,
   out_of_order_sequence: EXIT.conflict,
   offset_mismatch: EXIT.conflict,
   producer_fenced: EXIT.conflict,

@@ -80,8 +80,3 @@ export function formatBytes(bytes: number): string {
 export function formatCount(n: number): string {
   return Math.round(n).toLocaleString("en-US");
 }
-
-/** A millisecond timestamp as ISO-8601 (or "-" for none). */
-export function formatTime(ms: number): string {
-  return ms >= 0 ? new Date(ms).toISOString() : "-";
-}

@@ -29,6 +29,17 @@ import type { AppendResult, ProducerStamp } from "./produce-request.js";
 const MAX_SEQUENCE = 0x7fffffff;
 const MAX_EPOCH = 0x7fff;
 
+/**
+ * A random positive int53 producer id: two producers sharing one would share idempotence state.
+ *
+ * @example
+ * const producerId = randomProducerId(); // e.g. 5838201647291
+ */
+export function randomProducerId(): number {
+  const words = crypto.getRandomValues(new Uint32Array(2));
+  return (words[0]! & 0x1fffff) * 2 ** 32 + words[1]! + 1;
+}
+
 /** A closed batch waiting for its acknowledgement. */
 export interface PendingBatch {
   records: RecordInput[];
@@ -72,12 +83,14 @@ export class PartitionSender {
   private readonly unacked: PendingBatch[] = [];
   private inFlight = 0;
   private recovering = false;
+  private producerId: number | undefined;
   private epoch = 0;
   private nextSequence = 0;
   private readonly now: () => number;
 
   constructor(private readonly options: SenderOptions) {
     this.now = options.now ?? Date.now;
+    this.producerId = options.producerId;
   }
 
   /** Batches queued or unacknowledged. */
@@ -92,7 +105,7 @@ export class PartitionSender {
   }
 
   private get idempotent(): boolean {
-    return this.options.producerId !== undefined;
+    return this.producerId !== undefined;
   }
 
   private pump(): void {
@@ -113,13 +126,18 @@ export class PartitionSender {
 
   private stamp(batch: PendingBatch): void {
     batch.encoded = undefined;
-    if (this.options.producerId === undefined) return;
-    batch.stamp = { producerId: this.options.producerId, epoch: this.epoch, baseSequence: this.nextSequence };
+    if (this.producerId === undefined) return;
+    batch.stamp = { producerId: this.producerId, epoch: this.epoch, baseSequence: this.nextSequence };
     this.nextSequence += batch.records.length;
   }
 
   private bumpEpoch(): void {
-    this.epoch = this.epoch >= MAX_EPOCH ? 0 : this.epoch + 1;
+    if (this.epoch < MAX_EPOCH) this.epoch++;
+    else {
+      // Epochs only go up (a lower one is fenced): past the last one, become a new producer.
+      this.producerId = randomProducerId();
+      this.epoch = 0;
+    }
     this.nextSequence = 0;
   }
 

@@ -12,7 +12,7 @@ import { type Compression, partitionForKey, type RecordInput } from "../format/i
 import type { Admin } from "./admin.js";
 import type { BackoffOptions } from "./backoff.js";
 import { TopicMetadata } from "./metadata.js";
-import { PartitionSender, type PendingBatch, type PartitionSender as Sender } from "./partition-sender.js";
+import { PartitionSender, type PendingBatch, randomProducerId } from "./partition-sender.js";
 import {
   type AppendResult,
   appendToPartition,
@@ -63,14 +63,6 @@ interface OpenBatch {
   pending: PendingBatch;
 }
 
-const noop = () => {};
-
-function randomProducerId(): number {
-  // A random positive int53: two producers colliding would share idempotence state.
-  const words = crypto.getRandomValues(new Uint32Array(2));
-  return (words[0]! & 0x1fffff) * 2 ** 32 + words[1]! + 1;
-}
-
 function checkRange(name: string, value: number, min: number, max: number): number {
   if (!(Number.isInteger(value) && value >= min && value <= max)) {
     throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
@@ -91,7 +83,7 @@ export class Producer {
   private readonly deliveryTimeoutMs: number;
   private readonly metadata: TopicMetadata;
   private readonly open = new Map<string, OpenBatch>();
-  private readonly senders = new Map<string, Sender>();
+  private readonly senders = new Map<string, PartitionSender>();
   private readonly sticky = new Map<string, number>();
   /** Closed batches not yet settled, with their results. */
   private readonly outstanding = new Map<PendingBatch, Promise<AppendResult>>();
@@ -171,9 +163,15 @@ export class Producer {
     // Fast path: nothing queued ahead, partition count known, room in the buffer — accept now,
     // without the three promises of the queued path (a third of the per-record cost).
     const partitions = this.intakeQueued === 0 ? this.metadata.cached(topic) : undefined;
-    if (partitions !== undefined && this.bufferedBytes + size <= this.bufferBytesMax) {
+    if (
+      partitions !== undefined &&
+      (record.partition === undefined || record.partition < partitions) &&
+      this.bufferedBytes + size <= this.bufferBytesMax
+    ) {
       try {
-        return Promise.resolve(this.place(topic, this.partitionOf(topic, record.partition, input, partitions), input, size));
+        return Promise.resolve(
+          this.place(topic, this.partitionOf(topic, record.partition, input, partitions), input, size),
+        );
       } catch (error) {
         return Promise.reject(error);
       }
@@ -249,7 +247,12 @@ export class Producer {
     input: RecordInput,
     size: number,
   ): Promise<SubmitTicket> {
-    const partitions = this.metadata.cached(topic) ?? (await this.metadata.load(topic));
+    let partitions = this.metadata.cached(topic) ?? (await this.metadata.load(topic));
+    if (explicit !== undefined && explicit >= partitions) {
+      // The topic may have grown since the count was cached: ask once more before refusing.
+      this.metadata.invalidate(topic);
+      partitions = await this.metadata.load(topic);
+    }
     const partition = this.partitionOf(topic, explicit, input, partitions);
     while (this.bufferedBytes + size > this.bufferBytesMax) {
       // Lingering is pointless while the caller is blocked: send everything now to free room.
@@ -259,7 +262,12 @@ export class Producer {
     return this.place(topic, partition, input, size);
   }
 
-  private partitionOf(topic: string, explicit: number | undefined, input: RecordInput, partitions: number): number {
+  private partitionOf(
+    topic: string,
+    explicit: number | undefined,
+    input: RecordInput,
+    partitions: number,
+  ): number {
     const partition = explicit ?? this.choosePartition(topic, input.key, partitions);
     if (!(Number.isInteger(partition) && partition >= 0 && partition < partitions)) {
       throw new FloeError("partition_not_found", `topic ${topic} has no partition ${partition}`, {
@@ -356,7 +364,7 @@ export class Producer {
     this.senderFor(batch.topic, batch.partition).enqueue(batch.pending);
   }
 
-  private senderFor(topic: string, partition: number): Sender {
+  private senderFor(topic: string, partition: number): PartitionSender {
     const key = `${topic}\u0000${partition}`;
     let sender = this.senders.get(key);
     if (!sender) {

@@ -35,7 +35,19 @@ import { GroupStore } from "./group-store.js";
 import { type Fence, type OffsetRecord, OffsetStore, sameFence } from "./offset-store.js";
 import { isMissingPartition, type PartitionDirectory } from "./partition-directory.js";
 import { applyHeartbeat, applyJoin, applyLeave, liveMember, type PartitionCounts } from "./reconcile.js";
+import {
+  checkResetTarget,
+  commitListOf,
+  generationOf,
+  type OffsetCommit,
+  partitionListOf,
+  type ResetRequest,
+  resetPartitionsOf,
+  subscriptionOf,
+} from "./request-rules.js";
 import { retrying } from "./retry.js";
+
+export type { OffsetCommit, ResetRequest, ResetTarget } from "./request-rules.js";
 
 export interface GroupCoordinatorOptions {
   manifest: ManifestStore;
@@ -55,12 +67,6 @@ export interface MemberAssignment {
   assignment: TopicPartition[];
   /** How often to heartbeat: a third of the session timeout, at most 5 s (KIP-848's default). */
   heartbeatIntervalMs: number;
-}
-
-export interface OffsetCommit extends TopicPartition {
-  /** The next offset to read. */
-  offset: number;
-  metadata?: string;
 }
 
 export interface CommittedOffset extends TopicPartition {
@@ -98,14 +104,6 @@ export interface GroupDescription {
   offsets: PartitionLag[];
 }
 
-export type ResetTarget =
-  | { to: "earliest" }
-  | { to: "latest" }
-  | { to: "timestamp"; timestamp: number }
-  | { to: "offset"; offset: number };
-
-export type ResetRequest = ResetTarget & { topic: string; partitions?: number[] };
-
 /** A reply about to be sent turned out stale (a later grant fenced one of its partitions): re-decide. */
 const FENCE_ROUNDS = 3;
 /** Offset items read or written at once by one request. */
@@ -133,7 +131,7 @@ export class GroupCoordinator {
   ): Promise<MemberAssignment> {
     return guarded(async () => {
       validateGroupName(group);
-      const topics = this.subscription(request.topics);
+      const topics = subscriptionOf(request.topics, this.limits);
       const sessionTimeoutMs = sessionTimeoutOf(request.sessionTimeoutMs, this.limits);
       const memberId = this.newId();
       return this.withFences(group, memberId, 0, () =>
@@ -146,9 +144,13 @@ export class GroupCoordinator {
           const base = current ?? newGroupState(group, randomUUID(), now);
           const live = base.members.filter((m) => isLive(m, now));
           if (live.length >= this.limits.maxMembers) {
-            throw invalidRequest(`group ${group} already has ${live.length} members (the limit)`, {
-              limit: this.limits.maxMembers,
-            });
+            throw new FloeError(
+              "group_full",
+              `group ${group} already has ${live.length} members (the limit)`,
+              {
+                limit: this.limits.maxMembers,
+              },
+            );
           }
           const union = [...new Set([...live.flatMap((m) => m.topics), ...topics])];
           if (union.length > this.limits.maxTopicsPerGroup) {
@@ -188,8 +190,8 @@ export class GroupCoordinator {
     return guarded(async () => {
       validateGroupName(group);
       validateMemberId(memberId);
-      const generation = this.generationOf(request.generation);
-      const owned = this.partitionList(request.owned, "owned");
+      const generation = generationOf(request.generation);
+      const owned = partitionListOf(request.owned, "owned", this.limits);
       return this.withFences(group, memberId, generation, () =>
         this.store.update(group, async (current, { now }) => {
           if (!current) throw groupNotFound(group);
@@ -229,8 +231,8 @@ export class GroupCoordinator {
     return guarded(async () => {
       validateGroupName(group);
       validateMemberId(request.memberId);
-      const generation = this.generationOf(request.generation);
-      const commits = this.commitList(request.offsets);
+      const generation = generationOf(request.generation);
+      const commits = commitListOf(request.offsets, this.limits);
       const state = await this.store.read(group);
       if (!state) throw groupNotFound(group);
       const now = this.options.clock.now();
@@ -355,12 +357,13 @@ export class GroupCoordinator {
     return guarded(async () => {
       validateGroupName(group);
       validateTopicName(request.topic);
-      this.resetTarget(request);
+      checkResetTarget(request);
       const state = await this.store.read(group);
       if (!state) throw groupNotFound(group);
       const live = state.members.filter((m) => isLive(m, this.options.clock.now()));
       if (live.length > 0) {
-        throw invalidRequest(
+        throw new FloeError(
+          "group_not_empty",
           `group ${group} has ${live.length} live member(s); offsets can only be reset while the group is inactive (members left or leases expired)`,
           { group, live_members: live.length },
         );
@@ -370,7 +373,7 @@ export class GroupCoordinator {
         throw new FloeError("topic_not_found", `topic ${request.topic} does not exist`, {
           topic: request.topic,
         });
-      const partitions = this.resetPartitions(request.partitions, count, request.topic);
+      const partitions = resetPartitionsOf(request.partitions, count, request.topic, this.limits);
       const targets = await mapLimit(partitions, CONCURRENCY, (partition) =>
         this.resetOffsetOf(request, partition),
       );
@@ -494,99 +497,6 @@ export class GroupCoordinator {
 
   private retryOptions(what: string) {
     return { clock: this.options.clock, random: this.random, timeoutMs: this.limits.opTimeoutMs, what };
-  }
-
-  // ---- validation (the routes validate shapes; these are the domain rules) ----------------------
-
-  private subscription(topics: unknown): string[] {
-    if (!Array.isArray(topics) || topics.length === 0 || topics.length > this.limits.maxTopicsPerMember) {
-      throw invalidRequest(`topics must list 1 to ${this.limits.maxTopicsPerMember} topic names`, {
-        field: "topics",
-        limit: this.limits.maxTopicsPerMember,
-      });
-    }
-    return [...new Set(topics.map((t) => validateTopicName(t)))].sort();
-  }
-
-  private generationOf(generation: unknown): number {
-    if (typeof generation !== "number" || !Number.isSafeInteger(generation) || generation < 0) {
-      throw invalidRequest("generation must be a non-negative integer", { field: "generation" });
-    }
-    return generation;
-  }
-
-  private partitionList(list: unknown, field: string): TopicPartition[] {
-    if (!Array.isArray(list) || list.length > this.limits.maxPartitionsPerRequest) {
-      throw invalidRequest(`${field} must list at most ${this.limits.maxPartitionsPerRequest} partitions`, {
-        field,
-        limit: this.limits.maxPartitionsPerRequest,
-      });
-    }
-    return list.map((tp: TopicPartition) => {
-      validateTopicName(tp.topic);
-      if (!Number.isSafeInteger(tp.partition) || tp.partition < 0)
-        throw invalidRequest(`${field}: partitions must be non-negative integers`, { field });
-      return { topic: tp.topic, partition: tp.partition };
-    });
-  }
-
-  private commitList(offsets: OffsetCommit[]): OffsetCommit[] {
-    if (!Array.isArray(offsets) || offsets.length === 0)
-      throw invalidRequest("offsets must list at least one partition", { field: "offsets" });
-    const list = this.partitionList(offsets, "offsets");
-    const seen = new Set<string>();
-    return offsets.map((c, i) => {
-      const id = partitionId(list[i]!);
-      if (seen.has(id))
-        throw invalidRequest(`offsets lists ${c.topic}/${c.partition} twice`, { field: "offsets" });
-      seen.add(id);
-      if (!Number.isSafeInteger(c.offset) || c.offset < 0)
-        throw invalidRequest("offsets: offset must be a non-negative integer", { field: "offset" });
-      const metadata = c.metadata ?? "";
-      if (
-        typeof metadata !== "string" ||
-        new TextEncoder().encode(metadata).byteLength > this.limits.maxMetadataBytes
-      ) {
-        throw invalidRequest(
-          `offsets: metadata must be a string of at most ${this.limits.maxMetadataBytes} bytes`,
-          {
-            field: "metadata",
-            limit: this.limits.maxMetadataBytes,
-          },
-        );
-      }
-      return { topic: c.topic, partition: c.partition, offset: c.offset, metadata };
-    });
-  }
-
-  private resetTarget(request: ResetRequest): void {
-    if (request.to === "timestamp" && (!Number.isSafeInteger(request.timestamp) || request.timestamp < 0)) {
-      throw invalidRequest("timestamp must be a non-negative integer (ms since the epoch)", {
-        field: "timestamp",
-      });
-    }
-    if (request.to === "offset" && (!Number.isSafeInteger(request.offset) || request.offset < 0)) {
-      throw invalidRequest("offset must be a non-negative integer", { field: "offset" });
-    }
-  }
-
-  private resetPartitions(partitions: number[] | undefined, count: number, topic: string): number[] {
-    if (partitions === undefined) return Array.from({ length: count }, (_, p) => p);
-    if (partitions.length === 0 || partitions.length > this.limits.maxPartitionsPerRequest) {
-      throw invalidRequest(`partitions must list 1 to ${this.limits.maxPartitionsPerRequest} partitions`, {
-        field: "partitions",
-      });
-    }
-    for (const p of partitions) {
-      if (!Number.isSafeInteger(p) || p < 0 || p >= count) {
-        throw new FloeError(
-          "partition_not_found",
-          `topic ${topic} has partitions 0..${count - 1}, not ${p}`,
-          { topic, partitions: count },
-        );
-      }
-    }
-    return [...new Set(partitions)].sort((a, b) => a - b);
   }
 }
 

@@ -7,6 +7,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { FloeError } from "../../../client/src/errors.js";
+import { groupRoutes } from "../groups/routes.js";
 import { bearerAuth } from "./auth.js";
 import type { AppDeps } from "./deps.js";
 import { errorResponse, stderrLogger, toFloeError } from "./errors.js";
@@ -37,6 +38,11 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   registerTopicRoutes(app, deps);
   registerProduceRoutes(app, deps);
   registerFetchRoutes(app, deps);
+  if (deps.groups)
+    app.route(
+      "/v1/groups",
+      groupRoutes({ coordinator: deps.groups, requestBytesMax: deps.limits.requestBytesMax }),
+    );
   // Patterns are built at the first 404, and again if routes were mounted since (e.g. the
   // consumer-group routes, added with `app.route("/", groupApp)` after createApp).
   let routes: { count: number; patterns: RoutePattern[] } | undefined;

@@ -2,6 +2,7 @@ import type { ServerLimits } from "../config.js";
 import type { Appender } from "../engine/append-types.js";
 import type { HeadWatcher } from "../engine/head-watcher.js";
 import type { FloeLog } from "../engine/log.js";
+import type { GroupCoordinator } from "../groups/group-coordinator.js";
 import type { Clock } from "../ports/clock.js";
 import type { ErrorLogger } from "./errors.js";
 
@@ -16,6 +17,8 @@ export interface AppDeps {
   apiTokens: string[];
   clock: Clock;
   platform: "container" | "lambda";
+  /** Consumer groups (`/v1/groups`); routes are mounted only when given. */
+  groups?: GroupCoordinator;
   /** Picks the sticky partition of keyless records; Math.random unless a test seeds it. */
   random?: () => number;
   /** Where unexpected exceptions are reported; stderr unless a test listens. */

@@ -6,6 +6,7 @@
 import { HTTPException } from "hono/http-exception";
 import { type ErrorCode, FloeError } from "../../../client/src/errors.js";
 import { FormatError } from "../../../client/src/format/index.js";
+import { StoreUnavailableError } from "../ports/manifest-store.js";
 
 /** Where unexpected exceptions go (with their stack); the reply never carries it. */
 export type ErrorLogger = (error: unknown) => void;
@@ -39,6 +40,10 @@ export function toFloeError(error: unknown, log: ErrorLogger): FloeError {
     return error.reason === "too-large"
       ? new FloeError("record_too_large", error.message)
       : new FloeError("invalid_request", `invalid record batch: ${error.message}`);
+  }
+  if (error instanceof StoreUnavailableError) {
+    // S3 or DynamoDB did not answer (throttling, 5xx, timeout): retriable, outcome of a write unknown.
+    return new FloeError("unavailable", `storage unavailable: ${error.message}`, {}, 1);
   }
   if (error instanceof HTTPException) {
     const code = HTTP_STATUS_CODES[error.status];

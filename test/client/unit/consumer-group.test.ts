@@ -112,7 +112,10 @@ describe("consumer in a group", () => {
       if (url.endsWith("/members") && init.method === "POST") joins++;
       if (url.endsWith("/heartbeat") && !expelled && state.heartbeats.length >= 2) {
         expelled = true;
-        return new Response(JSON.stringify({ error_code: "member_not_found", message: "lease expired", retriable: false }), { status: 404 });
+        return new Response(
+          JSON.stringify({ error_code: "member_not_found", message: "lease expired", retriable: false }),
+          { status: 404 },
+        );
       }
       return fetchFn(url, init);
     };
@@ -133,6 +136,11 @@ describe("consumer in a group", () => {
     expect(expelled).toBe(true);
     expect(revoked[0]).toEqual([0, 1]);
     expect(joins).toBe(2);
-    expect(consumer.assignment().map((tp) => tp.partition).sort()).toEqual([0, 1]);
+    expect(
+      consumer
+        .assignment()
+        .map((tp) => tp.partition)
+        .sort(),
+    ).toEqual([0, 1]);
   });
 });

@@ -152,7 +152,8 @@ export async function produceCommand(ctx: Context, parsed: Parsed): Promise<void
       })),
     });
   } else {
-    const rate = elapsedMs > 0 ? ` (${formatCount(((submitted - failed) * 1000) / elapsedMs)} rec/s)` : "";
+    const rate =
+      elapsedMs >= 1000 ? ` (${formatCount(((submitted - failed) * 1000) / elapsedMs)} rec/s)` : "";
     await write(
       ctx.io.stdout,
       `produced ${formatCount(submitted - failed)} records (${formatBytes(bytes)}) to ${topic} in ${(elapsedMs / 1000).toFixed(2)} s${rate}\n`,
