@@ -9,7 +9,8 @@
  *                    client's in-order resend machinery — which is what is being measured.
  *   consume, client: Consumer over the binary transport, from the start to the end
  *   consume, raw:    GET ...?offset=N with Accept: application/vnd.floe.batch in a loop per
- *                    partition, following Floe-Next-Offset, records counted from batch headers
+ *                    partition, following Floe-Next-Offset, records counted from batch headers;
+ *                    "raw+decode" also decodes every record (CRC checked), as the client does
  *
  * The ratio client/raw is the cost of the client's machinery (buffering, partitioning, batching,
  * promises, retries bookkeeping, decoding records). Both sides share the machine with the agent
@@ -19,7 +20,7 @@
  *                                                  BENCH_PARTITIONS, BENCH_ROUNDS override)
  */
 
-import { encodeRecordBatch, readBatchHeader } from "../client/src/format/index.js";
+import { decodeRecordBatches, encodeRecordBatch, readBatchHeader } from "../client/src/format/index.js";
 import { FloeClient } from "../client/src/index.js";
 import { startServer } from "../functions/src/agent/serve.js";
 import { loadConfig } from "../functions/src/config.js";
@@ -127,7 +128,7 @@ async function clientConsume(client: FloeClient, topic: string): Promise<Result>
   return { name: "consume: client", seconds: (performance.now() - started) / 1000, records, bytes };
 }
 
-async function rawConsume(url: string, topic: string): Promise<Result> {
+async function rawConsume(url: string, topic: string, decode: boolean): Promise<Result> {
   const started = performance.now();
   let records = 0;
   let bytes = 0;
@@ -140,10 +141,14 @@ async function rawConsume(url: string, topic: string): Promise<Result> {
           { headers: { Accept: "application/vnd.floe.batch" } },
         );
         const body = new Uint8Array(await response.arrayBuffer());
-        for (let at = 0; at < body.length; ) {
-          const header = readBatchHeader(body, at);
-          records += header.recordCount;
-          at += header.batchLength + 12;
+        if (decode) {
+          for (const batch of decodeRecordBatches(body)) records += batch.records.length;
+        } else {
+          for (let at = 0; at < body.length; ) {
+            const header = readBatchHeader(body, at);
+            records += header.recordCount;
+            at += header.batchLength + 12;
+          }
         }
         bytes += body.length;
         const next = Number(response.headers.get("floe-next-offset"));
@@ -153,7 +158,12 @@ async function rawConsume(url: string, topic: string): Promise<Result> {
       }
     }),
   );
-  return { name: "consume: raw fetch", seconds: (performance.now() - started) / 1000, records, bytes };
+  return {
+    name: decode ? "consume: raw+decode" : "consume: raw fetch",
+    seconds: (performance.now() - started) / 1000,
+    records,
+    bytes,
+  };
 }
 
 function row(r: Result): string {
@@ -194,7 +204,11 @@ async function main(): Promise<void> {
             ? await clientProduce(client, topic, records)
             : await rawProduce(server.url, topic, records),
         );
-        keep(side === "client" ? await clientConsume(client, topic) : await rawConsume(server.url, topic));
+        if (side === "client") keep(await clientConsume(client, topic));
+        else {
+          keep(await rawConsume(server.url, topic, false));
+          keep(await rawConsume(server.url, topic, true));
+        }
       }
     }
   } finally {
@@ -207,7 +221,7 @@ async function main(): Promise<void> {
     "",
     "| path               |  records |      s |  records/s |   MB/s |",
     "|--------------------|---------:|-------:|-----------:|-------:|",
-    ...["produce: client", "produce: raw fetch", "consume: client", "consume: raw fetch"].map((n) =>
+    ...["produce: client", "produce: raw fetch", "consume: client", "consume: raw fetch", "consume: raw+decode"].map((n) =>
       row(best.get(n)!),
     ),
     "",

@@ -174,9 +174,10 @@ export function loadConfig(
     ),
     hotTailBytes: int(env, ENV.hotTailBytes, platform === "lambda" ? 0 : 64 * MiB, 0, 65536 * MiB),
     commitTimeoutMs: int(env, ENV.commitTimeoutMs, 10_000, 100, 120_000),
-    // Containers: heads this agent wrote or polled serve its readers for up to 100 ms. Lambda
-    // invocations share nothing worth caching, so they always read.
-    headCacheMs: int(env, ENV.headCacheMs, platform === "lambda" ? 0 : 100, 0, 5_000),
+    // 0: every fetch reads the head, so a record acknowledged by any agent is visible to the very
+    // next fetch on every agent (read-your-writes across agents). Raising it saves DynamoDB reads
+    // for hot tailing consumers at the price of up to this much staleness on other agents.
+    headCacheMs: int(env, ENV.headCacheMs, 0, 0, 5_000),
     apiTokens: (env[ENV.apiTokens] ?? "")
       .split(",")
       .map((t) => t.trim())

@@ -111,7 +111,11 @@ export function createRuntime(
     pollIntervalMs: config.platform === "lambda" ? 200 : 100,
     maxWatchedPartitions: 10_000,
   });
-  const groups = new GroupCoordinator({ manifest: stores.manifest, clock, partitions: logPartitionDirectory(log) });
+  const groups = new GroupCoordinator({
+    manifest: stores.manifest,
+    clock,
+    partitions: logPartitionDirectory(log),
+  });
   const app = createApp({
     log,
     appender,

@@ -6,9 +6,9 @@
  * checker's table is printed with the seed. Any anomaly fails the run.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { seededRandom } from "../support/faults.js";
 import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
-import { type Op, checkHistory, formatReport } from "../support/history.js";
+import { seededRandom } from "../support/faults.js";
+import { checkHistory, formatReport, type Op } from "../support/history.js";
 import { finalHttpRead, runHttpWorkload } from "../support/http-history.js";
 import { type AgentProcess, type StandInProcess, spawnAgent, spawnStandIns } from "../support/processes.js";
 
@@ -21,7 +21,10 @@ let proxies: FaultProxy[] = [];
 beforeAll(async () => {
   standIns = await spawnStandIns();
   const faults = { errorRate: 0.02, dropResponseRate: 0.03, delayRate: 0.1, maxDelayMs: 300 };
-  proxies = [await startFaultProxy(standIns.s3Endpoint, "s3", SEED, faults), await startFaultProxy(standIns.dynamodbEndpoint, "dynamodb", SEED + 1, faults)];
+  proxies = [
+    await startFaultProxy(standIns.s3Endpoint, "s3", SEED, faults),
+    await startFaultProxy(standIns.dynamodbEndpoint, "dynamodb", SEED + 1, faults),
+  ];
 }, 60_000);
 
 afterAll(async () => {
@@ -32,13 +35,23 @@ afterAll(async () => {
 it(`loses nothing under faults, kills and pauses (seed from CHAOS_SEED, ${SECONDS}s)`, async () => {
   process.stdout.write(`chaos seed ${SEED} (rerun with CHAOS_SEED=${SEED}), ${SECONDS}s\n`);
   const random = seededRandom(SEED);
-  const env = { ...standIns.agentEnv, AWS_ENDPOINT_URL_S3: proxies[0]!.url, AWS_ENDPOINT_URL_DYNAMODB: proxies[1]!.url, FLOE_LINGER_MS: "30" };
+  const env = {
+    ...standIns.agentEnv,
+    AWS_ENDPOINT_URL_S3: proxies[0]!.url,
+    AWS_ENDPOINT_URL_DYNAMODB: proxies[1]!.url,
+    FLOE_LINGER_MS: "30",
+  };
   const agents: (AgentProcess | undefined)[] = await Promise.all([0, 1, 2].map(() => spawnAgent(env)));
-  const live = () => agents.filter((a): a is AgentProcess => a !== undefined && a.child.signalCode === null).map((a) => a.url);
+  const live = () =>
+    agents.filter((a): a is AgentProcess => a !== undefined && a.child.signalCode === null).map((a) => a.url);
   proxies.forEach((p) => {
     p.enabled = false;
   });
-  const created = await fetch(`${live()[0]}/v1/topics`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "chaos", partitions: 3 }) });
+  const created = await fetch(`${live()[0]}/v1/topics`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name: "chaos", partitions: 3 }),
+  });
   expect(created.status).toBe(201);
   proxies.forEach((p) => {
     p.enabled = true;
@@ -93,7 +106,9 @@ it(`loses nothing under faults, kills and pauses (seed from CHAOS_SEED, ${SECOND
   const reader = await spawnAgent(standIns.agentEnv);
   try {
     const report = checkHistory(history, await finalHttpRead(reader.url, "chaos", 3));
-    process.stdout.write(`${formatReport(report)}\nproxy s3 ${JSON.stringify(proxies[0]!.stats)} dynamodb ${JSON.stringify(proxies[1]!.stats)}\n`);
+    process.stdout.write(
+      `${formatReport(report)}\nproxy s3 ${JSON.stringify(proxies[0]!.stats)} dynamodb ${JSON.stringify(proxies[1]!.stats)}\n`,
+    );
     expect(report.anomalies).toEqual([]);
     expect(report.counts.acknowledged).toBeGreaterThan(0);
   } finally {

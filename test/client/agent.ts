@@ -1,5 +1,5 @@
 /**
- * A real Floe agent for client tests: the runtime (engine, batcher, HTTP app) on the S3 and
+ * A real Floe agent for client tests: the runtime (engine, batcher, groups, HTTP app) on the S3 and
  * DynamoDB stand-ins, served over HTTP on a free port, with a bucket and table of its own.
  *
  *   const agent = useAgent();
@@ -8,10 +8,6 @@
 import { afterAll, beforeAll } from "vitest";
 import { startServer } from "../../functions/src/agent/serve.js";
 import { loadConfig } from "../../functions/src/config.js";
-import { GroupCoordinator } from "../../functions/src/groups/group-coordinator.js";
-import { logPartitionDirectory } from "../../functions/src/groups/partition-directory.js";
-import { groupRoutes } from "../../functions/src/groups/routes.js";
-import { systemClock } from "../../functions/src/ports/clock.js";
 import { createRuntime, type Runtime } from "../../functions/src/runtime.js";
 import { startTestStandIns, type TestStandIns } from "../support/standins.js";
 
@@ -32,19 +28,6 @@ export async function startAgent(env: Record<string, string> = {}): Promise<Test
     );
     const manifest = await standIns.newManifestStore();
     const runtime = createRuntime(config, { objects: await standIns.newObjectStore(), manifest });
-    // Until the runtime mounts the consumer-group routes itself, mount them here the way
-    // app.ts describes (`app.route(...)` after createApp).
-    if (!runtime.app.routes.some((r) => r.path.startsWith("/v1/groups"))) {
-      const coordinator = new GroupCoordinator({
-        manifest,
-        clock: systemClock,
-        partitions: logPartitionDirectory(runtime.log),
-      });
-      runtime.app.route(
-        "/v1/groups",
-        groupRoutes({ coordinator, requestBytesMax: config.limits.requestBytesMax }),
-      );
-    }
     const server = await startServer(runtime, "127.0.0.1", 0);
     return {
       url: server.url,

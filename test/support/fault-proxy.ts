@@ -6,7 +6,7 @@
  *   - forward the request and then drop the response (reset the socket): the write happened and
  *     the caller cannot know — the fault that finds real bugs.
  */
-import { type IncomingMessage, type Server, type ServerResponse, createServer, request } from "node:http";
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { seededRandom } from "./faults.js";
 
@@ -24,7 +24,12 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-export async function startFaultProxy(target: string, kind: "s3" | "dynamodb", seed: number, faults: ProxyFaults): Promise<FaultProxy> {
+export async function startFaultProxy(
+  target: string,
+  kind: "s3" | "dynamodb",
+  seed: number,
+  faults: ProxyFaults,
+): Promise<FaultProxy> {
   const random = seededRandom(seed);
   const to = new URL(target);
   const stats = { forwarded: 0, errors: 0, dropped: 0, delayed: 0 };
@@ -38,15 +43,28 @@ export async function startFaultProxy(target: string, kind: "s3" | "dynamodb", s
         stats.errors++;
         if (kind === "s3") {
           res.writeHead(503, { "content-type": "application/xml" });
-          res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+          res.end(
+            '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>',
+          );
         } else {
-          res.writeHead(400, { "content-type": "application/x-amz-json-1.0", "x-amzn-errortype": "ThrottlingException" });
-          res.end(JSON.stringify({ __type: "com.amazonaws.dynamodb.v20120810#ThrottlingException", message: "Rate of requests exceeds the allowed throughput." }));
+          res.writeHead(400, {
+            "content-type": "application/x-amz-json-1.0",
+            "x-amzn-errortype": "ThrottlingException",
+          });
+          res.end(
+            JSON.stringify({
+              __type: "com.amazonaws.dynamodb.v20120810#ThrottlingException",
+              message: "Rate of requests exceeds the allowed throughput.",
+            }),
+          );
         }
         return;
       }
       const drop = roll < faults.errorRate + faults.dropResponseRate;
-      const delay = !drop && roll < faults.errorRate + faults.dropResponseRate + faults.delayRate ? Math.floor(random() * faults.maxDelayMs) : 0;
+      const delay =
+        !drop && roll < faults.errorRate + faults.dropResponseRate + faults.delayRate
+          ? Math.floor(random() * faults.maxDelayMs)
+          : 0;
       if (drop) stats.dropped++;
       if (delay) stats.delayed++;
       setTimeout(() => {

@@ -84,6 +84,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private closed = false;
   private closing: Promise<void> | undefined;
   private started: Promise<void> | undefined;
+  /** `started` has resolved. */
+  private running = false;
   private notify: (() => void) | undefined;
   private readonly member: GroupMember | undefined;
   private heartbeatWake = new AbortController();
@@ -124,15 +126,19 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
    * const { value, done } = await consumer.next();
    */
   async next(): Promise<IteratorResult<ConsumerRecord, undefined>> {
-    this.started ??= this.start();
-    try {
-      await this.started;
-    } catch (error) {
-      await this.close();
-      throw error;
+    if (!this.running) {
+      this.started ??= this.start();
+      try {
+        await this.started;
+      } catch (error) {
+        await this.close();
+        throw error;
+      }
+      this.running = true;
     }
     this.releaseHeld();
-    await this.applyPendingAssignment().catch(() => {});
+    // Awaited only when there is something to apply: this is the per-record path.
+    if (this.pendingAssignment) await this.applyPendingAssignment().catch(() => {});
     for (;;) {
       if (this.failure) {
         const { error } = this.failure;
@@ -152,7 +158,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       await new Promise<void>((resolve) => {
         this.notify = resolve;
       });
-      await this.applyPendingAssignment().catch(() => {});
+      if (this.pendingAssignment) await this.applyPendingAssignment().catch(() => {});
     }
   }
 
