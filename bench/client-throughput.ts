@@ -221,9 +221,13 @@ async function main(): Promise<void> {
     "",
     "| path               |  records |      s |  records/s |   MB/s |",
     "|--------------------|---------:|-------:|-----------:|-------:|",
-    ...["produce: client", "produce: raw fetch", "consume: client", "consume: raw fetch", "consume: raw+decode"].map((n) =>
-      row(best.get(n)!),
-    ),
+    ...[
+      "produce: client",
+      "produce: raw fetch",
+      "consume: client",
+      "consume: raw fetch",
+      "consume: raw+decode",
+    ].map((n) => row(best.get(n)!)),
     "",
   ];
   for (const op of ["produce", "consume"]) {
@@ -231,6 +235,11 @@ async function main(): Promise<void> {
     const r = best.get(`${op}: raw fetch`)!;
     lines.push(`${op}: client / raw = ${(c.records / c.seconds / (r.records / r.seconds)).toFixed(2)}`);
   }
+  const c = best.get("consume: client")!;
+  const d = best.get("consume: raw+decode")!;
+  lines.push(
+    `consume: client / raw+decode = ${(c.records / c.seconds / (d.records / d.seconds)).toFixed(2)}`,
+  );
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
