@@ -169,7 +169,7 @@ async function rawConsume(url: string, topic: string, decode: boolean): Promise<
 function row(r: Result): string {
   const rps = r.records / r.seconds;
   const mbps = r.bytes / r.seconds / 1e6;
-  return `| ${r.name.padEnd(18)} | ${r.records.toString().padStart(8)} | ${r.seconds.toFixed(2).padStart(6)} | ${Math.round(rps).toLocaleString("en-US").padStart(10)} | ${mbps.toFixed(1).padStart(6)} |`;
+  return `| ${r.name.padEnd(19)} | ${r.records.toString().padStart(8)} | ${r.seconds.toFixed(2).padStart(6)} | ${Math.round(rps).toLocaleString("en-US").padStart(10)} | ${mbps.toFixed(1).padStart(6)} |`;
 }
 
 async function main(): Promise<void> {
@@ -219,8 +219,8 @@ async function main(): Promise<void> {
   const lines = [
     `client vs raw HTTP: ${RECORDS} records of ${RECORD_BYTES} B, ${PARTITIONS} partitions, batches of ${BATCH_RECORDS}, best of ${ROUNDS} rounds (node ${process.version}, agent in-process on the stand-ins)`,
     "",
-    "| path               |  records |      s |  records/s |   MB/s |",
-    "|--------------------|---------:|-------:|-----------:|-------:|",
+    "| path                |  records |      s |  records/s |   MB/s |",
+    "|---------------------|---------:|-------:|-----------:|-------:|",
     ...[
       "produce: client",
       "produce: raw fetch",

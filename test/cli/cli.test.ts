@@ -1,4 +1,6 @@
 /** The `floe` CLI, spawned for real, against a real agent on the stand-ins. */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { EXIT } from "../../client/src/cli/exit-codes.js";
 import { FloeClient, partitionForKey, text } from "../../client/src/index.js";
 import { topicName, useAgent } from "../client/agent.js";
-import { floe } from "./spawn.js";
+import { bundleCli, floe } from "./spawn.js";
 
 const encoder = new TextEncoder();
 
@@ -190,4 +192,41 @@ describe("floe CLI", () => {
     expect(human.stdout).toMatch(/total lag 1/);
     expect(human.stdout).toContain("LAG");
   });
+
+  it.runIf(existsSync("/usr/bin/script"))(
+    "draws a progress bar on a terminal for long input, and none on a pipe",
+    async () => {
+      // Prepare: enough input to outlast the bar's half-second delay; `script` gives the child a TTY.
+      const url = agent().url;
+      const topic = topicName("cli");
+      await new FloeClient({ url }).admin.createTopic(topic, { partitions: 2 });
+      const file = join(tmpdir(), `${topic}.txt`);
+      await writeFile(
+        file,
+        Array.from({ length: 60_000 }, (_, i) => `line ${i} ${"x".repeat(100)}`).join("\n"),
+      );
+      const bin = await bundleCli();
+      // Act
+      const onTty = await new Promise<string>((resolve, reject) => {
+        const command = [process.execPath, bin, "produce", topic, "--file", file, "--linger-ms", "20"].join(
+          " ",
+        );
+        const child = spawn("/usr/bin/script", ["-qec", command, "/dev/null"], {
+          env: { ...process.env, FLOE_URL: url },
+        });
+        let out = "";
+        child.stdout.setEncoding("utf8").on("data", (d: string) => {
+          out += d;
+        });
+        child.on("error", reject);
+        child.on("close", () => resolve(out));
+      });
+      const onPipe = await floe(["produce", topic, "--file", file], { url });
+      // Assess
+      expect(onTty).toMatch(/\[[#-]+\]\s+\d+%\s+[\d,]+ rec\s+[\d,]+ rec\/s\s+[\d.]+ [kM]?B\/s/);
+      expect(onTty).toContain("produced 60,000 records");
+      expect(onPipe.stderr).toBe("");
+      expect(onPipe.stdout).toMatch(/^produced 60,000 records/);
+    },
+  );
 });
