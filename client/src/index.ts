@@ -30,7 +30,7 @@ export { FloeClient, type FloeClientOptions } from "./sdk/client.js";
 export { Consumer, type ConsumerOptions, type StartFrom, type TopicPartition } from "./sdk/consumer.js";
 export type { FetchRequest, FetchResult, FetchStart, FetchTransport } from "./sdk/fetcher.js";
 export type { ConsumeTransport } from "./sdk/partition-stream.js";
-export type { ProduceTransport } from "./sdk/produce-request.js";
+export type { AppendResult, ProduceTransport } from "./sdk/produce-request.js";
 export { Producer, type ProducerOptions, type SubmitTicket } from "./sdk/producer.js";
 export {
   type ConsumerRecord,

@@ -7,10 +7,10 @@
  * optional native LZ4 module still resolves from it.
  */
 import { spawn } from "node:child_process";
-import { rmSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { afterAll } from "vitest";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const main = fileURLToPath(new URL("../../client/src/cli/main.ts", import.meta.url));
@@ -18,12 +18,17 @@ const cacheDir = fileURLToPath(new URL("../../node_modules/.cache/floe-cli-test/
 
 let bundled: Promise<string> | undefined;
 
+// Vitest ends its workers without an "exit" event: remove the bundle when the file is done.
+afterAll(async () => {
+  if (bundled) await rm(await bundled, { force: true });
+  bundled = undefined;
+});
+
 /** Bundles client/src/cli/main.ts into one ESM file (once per process). */
 export function bundleCli(): Promise<string> {
   bundled ??= (async () => {
     await mkdir(cacheDir, { recursive: true });
     const outfile = `${cacheDir}floe-${process.pid}.mjs`;
-    process.once("exit", () => rmSync(outfile, { force: true }));
     await build({
       entryPoints: [main],
       outfile,

@@ -289,4 +289,28 @@ describe("producer and consumer on a real agent", () => {
     expect((exists as FloeError).code).toBe("topic_exists");
     expect((exists as FloeError).status).toBe(409);
   });
+
+  for (const transport of ["binary", "json"] as const) {
+    it(`appends conditionally on the next offset (${transport})`, async () => {
+      // Prepare
+      const client = new FloeClient({ url: agent().url });
+      const topic = topicName();
+      await client.admin.createTopic(topic);
+      // Act
+      const first = await client.append(topic, 0, [{ value: "a" }, { value: "b" }], {
+        matchOffset: 0,
+        transport,
+      });
+      const stale = await client
+        .append(topic, 0, [{ value: "c" }], { matchOffset: 0, transport })
+        .catch((e: unknown) => e);
+      const second = await client.append(topic, 0, [{ value: "c" }], { matchOffset: 2, transport });
+      // Assess
+      expect(first).toEqual({ baseOffset: 0, lastOffset: 1 });
+      expect(stale).toBeInstanceOf(FloeError);
+      expect(stale).toMatchObject({ code: "offset_mismatch", status: 412, details: { expected_offset: 2 } });
+      expect(second).toEqual({ baseOffset: 2, lastOffset: 2 });
+      expect((await readAll(client, topic)).map((r) => text(r.value))).toEqual(["a", "b", "c"]);
+    });
+  }
 });

@@ -93,7 +93,8 @@ export class ProgressBar {
   }
 
   private draw(now: number): void {
-    const columns = Math.max(20, (this.target.columns ?? 80) - 1);
+    // Some terminals (and fresh ptys) report 0 columns: assume the classic 80 then.
+    const columns = Math.max(20, (this.target.columns || 80) - 1);
     const line = renderProgress(
       {
         records: this.records,

@@ -37,6 +37,8 @@ export interface AppendRequest {
   stamp?: ProducerStamp | undefined;
   compression: Compression;
   transport: ProduceTransport;
+  /** Append only if the partition's next offset is this (else 412 `offset_mismatch`). */
+  matchOffset?: number | undefined;
   /** Pre-encoded bytes of this exact stamp, reused across retries so a retry is byte-identical. */
   encoded?: Uint8Array | undefined;
   signal?: AbortSignal | undefined;
@@ -78,10 +80,14 @@ export async function appendToPartition(transport: Transport, request: AppendReq
       path,
       body: request.encoded ?? encodeAppend(request),
       contentType: BATCH_MEDIA_TYPE,
+      ...(request.matchOffset !== undefined
+        ? { headers: { "Floe-Match-Offset": String(request.matchOffset) } }
+        : {}),
       signal: request.signal,
     });
   } else {
     const body: Record<string, unknown> = { records: request.records.map(toJsonRecord) };
+    if (request.matchOffset !== undefined) body.match_offset = request.matchOffset;
     if (request.stamp) {
       body.producer = {
         id: String(request.stamp.producerId),
