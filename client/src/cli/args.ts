@@ -130,3 +130,25 @@ export function flagsHelp(flags: FlagSpecs): string {
   const width = Math.max(0, ...rows.map(([l]) => l.length));
   return rows.map(([l, h]) => `  ${l.padEnd(width)}  ${h}`).join("\n");
 }
+
+/**
+ * Moves global flags written before the command (`floe --url X topics list`, as kcat and the
+ * Kafka tools allow) to after it, where the command's parser reads them.
+ *
+ * @example
+ * hoistGlobalFlags(["--url", "http://h", "topics", "list"]); // ["topics", "list", "--url", "http://h"]
+ */
+export function hoistGlobalFlags(argv: string[]): string[] {
+  const leading: string[] = [];
+  let i = 0;
+  while (i < argv.length) {
+    const arg = argv[i]!;
+    const [flag] = arg.replace(/^--/, "").split("=", 1);
+    const spec = arg.startsWith("--") && flag !== "help" ? GLOBAL_FLAGS[flag!] : undefined;
+    if (!spec) break;
+    leading.push(arg);
+    if (spec.type === "string" && !arg.includes("=") && i + 1 < argv.length) leading.push(argv[++i]!);
+    i++;
+  }
+  return [...argv.slice(i), ...leading];
+}

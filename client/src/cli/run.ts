@@ -5,7 +5,15 @@
  */
 import { FloeClient } from "../sdk/client.js";
 import type { FetchFn } from "../sdk/transport.js";
-import { type FlagSpecs, flagsHelp, GLOBAL_FLAGS, intFlag, parse, stringFlag } from "./args.js";
+import {
+  type FlagSpecs,
+  flagsHelp,
+  GLOBAL_FLAGS,
+  hoistGlobalFlags,
+  intFlag,
+  parse,
+  stringFlag,
+} from "./args.js";
 import { CONSUME_FLAGS, consumeCommand, TAIL_FLAGS } from "./commands/consume.js";
 import { GROUP_FLAGS, groupsCommand } from "./commands/groups.js";
 import { PRODUCE_FLAGS, produceCommand } from "./commands/produce.js";
@@ -84,7 +92,7 @@ export interface RunOptions {
 export async function run(argv: string[], io: Io, options: RunOptions = {}): Promise<number> {
   const signal = options.signal ?? new AbortController().signal;
   try {
-    const [name, ...rest] = argv;
+    const [name, ...rest] = hoistGlobalFlags(argv);
     if (name === undefined || name === "--help" || name === "-h" || name === "help") {
       io.stdout.write(USAGE);
       return name === undefined ? EXIT.usage : EXIT.ok;

@@ -1,6 +1,6 @@
 /** The CLI's pure parts: input lines to records, the progress line, flags, exit codes. */
 import { describe, expect, it } from "vitest";
-import { parse } from "../../../client/src/cli/args.js";
+import { hoistGlobalFlags, parse } from "../../../client/src/cli/args.js";
 import { EXIT, errorLine, exitCodeOf, UsageError } from "../../../client/src/cli/exit-codes.js";
 import { InputError, recordFromLine, unescapeSeparator } from "../../../client/src/cli/input.js";
 import { table } from "../../../client/src/cli/output.js";
@@ -139,5 +139,25 @@ describe("flags and exit codes", () => {
     );
     // Assess
     expect(out).toBe("NAME         N\na            5\nlong-name  123\n");
+  });
+});
+
+describe("hoistGlobalFlags", () => {
+  it("moves global flags written before the command after it, values included", () => {
+    expect(hoistGlobalFlags(["--url", "http://h:1", "--json", "topics", "list"])).toEqual([
+      "topics",
+      "list",
+      "--url",
+      "http://h:1",
+      "--json",
+    ]);
+    expect(hoistGlobalFlags(["--token=t", "consume", "orders", "--follow"])).toEqual([
+      "consume",
+      "orders",
+      "--follow",
+      "--token=t",
+    ]);
+    expect(hoistGlobalFlags(["--help"])).toEqual(["--help"]);
+    expect(hoistGlobalFlags(["produce", "--url", "x"])).toEqual(["produce", "--url", "x"]);
   });
 });
