@@ -55,7 +55,7 @@ const READ_AHEAD = 4;
 
 export class Reader {
   stats = { entryQueries: 0, rangeGets: 0 };
-  /** Batch boundaries of ranges already CRC-checked, keyed by the cached bytes themselves. */
+  /** Batch boundaries of ranges already walked, keyed by the cached bytes themselves. */
   private readonly verified = new WeakMap<Uint8Array, ReturnType<typeof splitBatches>>();
 
   constructor(private readonly deps: ReaderDeps) {}
@@ -187,12 +187,16 @@ export class Reader {
     }
   }
 
-  /** Splits an entry's bytes into batches (CRC-checked) with absolute offsets patched in. */
+  /** Splits an entry's bytes into batches with absolute offsets patched in. */
   private batchesOf(entry: IndexEntry, range: Uint8Array): FetchedBatch[] {
-    // CRCs are checked once per loaded range, not on every read of a cached one.
+    // Batch boundaries are walked once per loaded range (lengths and magic checked). CRCs are not
+    // checked here, as a Kafka broker does not check them on fetch: binary replies go to clients
+    // that verify every batch's CRC as they decode (Kafka consumers' check.crcs, our SDK), and
+    // JSON replies are decoded, with CRC checks, by the HTTP layer. Produce-side batches are
+    // CRC-checked before anything is stored.
     let split = this.verified.get(range);
     if (!split) {
-      split = splitBatches(range);
+      split = splitBatches(range, { verifyCrc: false });
       this.verified.set(range, split);
     }
     const out: FetchedBatch[] = [];
