@@ -66,16 +66,23 @@ export function mergeTopicConfig(base: TopicConfig, changes: unknown): TopicConf
   return merged;
 }
 
-const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+const KAFKA_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
-/** Kafka's rules: 1-249 characters of [a-zA-Z0-9._-], and not "." or "..". */
-export function validateTopicName(name: unknown): string {
-  if (typeof name !== "string" || !TOPIC_NAME.test(name) || name === "." || name === "..") {
-    throw invalidRequest("topic names are 1-249 characters of [a-zA-Z0-9._-] and not '.' or '..'", {
-      topic: typeof name === "string" ? name.slice(0, 300) : null,
+/**
+ * Kafka's naming rules (topics; Floe applies them to groups too, so names are safe inside item
+ * keys and URLs): 1-249 characters of [a-zA-Z0-9._-], and not "." or "..".
+ */
+export function validateKafkaName(name: unknown, what: "topic" | "group"): string {
+  if (typeof name !== "string" || !KAFKA_NAME.test(name) || name === "." || name === "..") {
+    throw invalidRequest(`${what} names are 1-249 characters of [a-zA-Z0-9._-] and not '.' or '..'`, {
+      [what]: typeof name === "string" ? name.slice(0, 300) : null,
     });
   }
   return name;
+}
+
+export function validateTopicName(name: unknown): string {
+  return validateKafkaName(name, "topic");
 }
 
 export function validatePartitionCount(n: unknown): number {

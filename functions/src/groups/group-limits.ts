@@ -4,6 +4,7 @@
  * item limit: ~100 members x 2048 partitions encode to a few tens of KB.
  */
 import { invalidRequest } from "../../../client/src/errors.js";
+import { validateKafkaName } from "../engine/topic-config.js";
 
 export interface GroupLimits {
   /** Live members per group. */
@@ -48,16 +49,9 @@ export const DEFAULT_GROUP_LIMITS: GroupLimits = {
   maxDescribePartitions: 4096,
 };
 
-const NAME = /^[a-zA-Z0-9._-]{1,249}$/;
-
 /** Group names follow Kafka's topic name rules so they are safe inside item keys and URLs. */
 export function validateGroupName(name: unknown): string {
-  if (typeof name !== "string" || !NAME.test(name) || name === "." || name === "..") {
-    throw invalidRequest("group names are 1-249 characters of [a-zA-Z0-9._-] and not '.' or '..'", {
-      group: typeof name === "string" ? name.slice(0, 300) : null,
-    });
-  }
-  return name;
+  return validateKafkaName(name, "group");
 }
 
 const MEMBER_ID = /^[a-zA-Z0-9-]{1,64}$/;
