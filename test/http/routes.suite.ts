@@ -167,6 +167,7 @@ export function routeSuite(getBackend: () => Backend): void {
         timestamp: 5_001,
       });
       expect(fetched.headers.get("content-type")).toBe("application/vnd.floe.batch");
+      expect(fetched.headers.get("floe-start-offset")).toBe("1");
       expect(fetched.headers.get("floe-next-offset")).toBe("4");
       expect(fetched.headers.get("floe-high-watermark")).toBe("4");
       expect(fetched.headers.get("floe-log-start-offset")).toBe("0");

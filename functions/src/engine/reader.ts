@@ -25,6 +25,11 @@ export interface FetchedBatch {
 
 export interface ReadResult {
   batches: FetchedBatch[];
+  /**
+   * The first offset this read selected (a whole first batch may begin before it: consumers
+   * skip the records below it, as Kafka consumers do).
+   */
+  startOffset: number;
   /** Offset after the last batch returned (= `offset` when nothing was returned). */
   nextOffset: number;
   highWatermark: number;
@@ -64,6 +69,7 @@ export class Reader {
   async read(head: PartitionHead, offset: number, limits: ReadLimits): Promise<ReadResult> {
     const result: ReadResult = {
       batches: [],
+      startOffset: offset,
       nextOffset: offset,
       highWatermark: head.nextOffset,
       logStartOffset: head.logStartOffset,

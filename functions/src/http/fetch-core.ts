@@ -132,6 +132,7 @@ export function binaryResponse(result: ReadResult): Response {
     status: 200,
     headers: {
       "Content-Type": BATCH_MEDIA_TYPE,
+      "Floe-Start-Offset": String(result.startOffset),
       "Floe-Next-Offset": String(result.nextOffset),
       "Floe-High-Watermark": String(result.highWatermark),
       "Floe-Log-Start-Offset": String(result.logStartOffset),

@@ -34,6 +34,9 @@ const fetchRoute = createRoute({
     200: {
       description: "records (possibly none)",
       headers: {
+        "Floe-Start-Offset": offsetHeader(
+          "binary replies: the first offset selected (by offset, timestamp or tail_offset); skip records below it",
+        ),
         "Floe-Next-Offset": offsetHeader("binary replies: offset after the last batch"),
         "Floe-High-Watermark": offsetHeader("binary replies: the partition's high watermark"),
         "Floe-Log-Start-Offset": offsetHeader("binary replies: the partition's log start offset"),
