@@ -16,6 +16,7 @@ export const ENV = {
   dynamodbPort: "FLOE_DYNAMODB_PORT",
   lingerMs: "FLOE_LINGER_MS",
   segmentBytesMax: "FLOE_SEGMENT_BYTES_MAX",
+  flushBytesMin: "FLOE_FLUSH_BYTES_MIN",
   inflightBytesMax: "FLOE_INFLIGHT_BYTES_MAX",
   requestBytesMax: "FLOE_REQUEST_BYTES_MAX",
   fetchBytesMax: "FLOE_FETCH_BYTES_MAX",
@@ -70,6 +71,8 @@ export interface AgentConfig {
   /** Batching: flush after this long or this many bytes, whichever first. */
   lingerMs: number;
   segmentBytesMax: number;
+  /** Group commit: a batch this large goes at once when no flush is running (no linger wait). */
+  flushBytesMin: number;
   /** Accepted-but-unacknowledged produce bytes beyond which the agent answers 429. */
   inflightBytesMax: number;
   rangeCacheBytes: number;
@@ -164,6 +167,7 @@ export function loadConfig(
     dynamodbPort: int(env, ENV.dynamodbPort, 4567, 0, 65535),
     lingerMs: int(env, ENV.lingerMs, platform === "lambda" ? 0 : 100, 0, 10_000),
     segmentBytesMax: int(env, ENV.segmentBytesMax, 8 * MiB, 64 * 1024, 64 * MiB),
+    flushBytesMin: int(env, ENV.flushBytesMin, MiB, 1024, 64 * MiB),
     inflightBytesMax: int(env, ENV.inflightBytesMax, 256 * MiB, MiB, 8192 * MiB),
     rangeCacheBytes: int(
       env,

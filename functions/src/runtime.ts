@@ -100,6 +100,7 @@ export function createRuntime(
           flush: (appends) => log.append(appends),
           lingerMs: config.lingerMs,
           segmentBytesMax: config.segmentBytesMax,
+          flushBytesMin: config.flushBytesMin,
           inflightBytesMax: config.inflightBytesMax,
           maxConcurrentFlushes: 4,
         })

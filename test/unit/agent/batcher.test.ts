@@ -52,6 +52,7 @@ describe("Batcher", () => {
     // Prepare
     const f = recordingFlush();
     const batcher = new Batcher({
+      flushBytesMin: 1 << 30,
       flush: f.flush,
       lingerMs: 20,
       segmentBytesMax: 1 << 20,
@@ -73,6 +74,7 @@ describe("Batcher", () => {
   it("flushes at once when the segment size is reached, without waiting for linger", async () => {
     const f = recordingFlush();
     const batcher = new Batcher({
+      flushBytesMin: 1 << 30,
       flush: f.flush,
       lingerMs: 60_000,
       segmentBytesMax: 100,
@@ -87,6 +89,7 @@ describe("Batcher", () => {
     const f = recordingFlush();
     const open = f.hold();
     const batcher = new Batcher({
+      flushBytesMin: 1 << 30,
       flush: f.flush,
       lingerMs: 0,
       segmentBytesMax: 1000,
@@ -107,6 +110,7 @@ describe("Batcher", () => {
     const f = recordingFlush();
     const open = f.hold();
     const batcher = new Batcher({
+      flushBytesMin: 1 << 30,
       flush: f.flush,
       lingerMs: 0,
       segmentBytesMax: 1000,
@@ -127,6 +131,7 @@ describe("Batcher", () => {
   it("flushes what it accepted on close and refuses appends afterwards", async () => {
     const f = recordingFlush();
     const batcher = new Batcher({
+      flushBytesMin: 1 << 30,
       flush: f.flush,
       lingerMs: 60_000,
       segmentBytesMax: 1 << 20,
@@ -141,6 +146,7 @@ describe("Batcher", () => {
 
   it("rejects every request of a flush that throws", async () => {
     const batcher = new Batcher({
+      flushBytesMin: 1 << 30,
       flush: () => Promise.reject(new Error("crash")),
       lingerMs: 5,
       segmentBytesMax: 1 << 20,
@@ -150,5 +156,30 @@ describe("Batcher", () => {
     const results = await Promise.allSettled([batcher.append([append(1)]), batcher.append([append(1)])]);
     expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
     expect(batcher.inflight).toBe(0);
+  });
+
+  it("group-commits: an idle pipeline flushes a worthwhile batch at once, a busy one flushes the backlog when it frees", async () => {
+    // Prepare: a linger far beyond the test, so only group commit can flush.
+    const f = recordingFlush();
+    const open = f.hold();
+    const batcher = new Batcher({
+      flush: f.flush,
+      lingerMs: 60_000,
+      segmentBytesMax: 1 << 20,
+      flushBytesMin: 100,
+      inflightBytesMax: 1 << 20,
+      maxConcurrentFlushes: 1,
+    });
+    // Act
+    const first = batcher.append([append(100)]); // idle and worth a PUT: goes at once
+    const small = batcher.append([append(60)]); // a flush is running: waits...
+    const more = batcher.append([append(60)]); // ...and grows the next batch
+    await new Promise((r) => setImmediate(r));
+    const flushedWhileBusy = f.flushes.length;
+    open();
+    await Promise.all([first, small, more]);
+    // Assess
+    expect(flushedWhileBusy).toBe(1);
+    expect(f.flushes.map((x) => x.length)).toEqual([1, 2]);
   });
 });
