@@ -137,6 +137,7 @@ export function createRuntime(
     app,
     async drain() {
       await batcher?.close();
+      await log.settle();
       watcher.close();
     },
   };

@@ -146,6 +146,7 @@ function engineSuite(name: string, backend: () => Promise<Backend>) {
         appendFromBatches(t1, 0, batchOf(["c"], 1)),
         appendFromBatches(t2, 0, batchOf(["d"], 1)),
       ]);
+      await log.settle(); // index entries are written after the acknowledgement
       // Assess: 1 PUT; per partition touched (3): one head CAS and one index entry.
       expect(log.writer.stats.objectPuts - objectsBefore).toBe(1);
       expect(counting.counts.put - putsBefore).toBe(6);

@@ -56,6 +56,14 @@ export interface CommitResult {
 export class Committer {
   private readonly materialised = new BoundedSet<string>(20_000);
   private readonly random: () => number;
+  /**
+   * Heads this process wrote last, per partition. The next commit plans against it without
+   * reading first: with one writer per partition (the usual case) that saves a round trip per
+   * commit; if another writer moved the head, the version condition fails and we read.
+   */
+  private readonly ownHeads = new Map<string, PartitionHead>();
+  /** Entry writes still running after their commit was acknowledged, per partition. */
+  private readonly entryWrites = new Map<string, Promise<void>>();
 
   constructor(private readonly options: CommitterOptions) {
     this.random = options.random ?? Math.random;
@@ -63,11 +71,19 @@ export class Committer {
 
   /** Reads a partition head with a strongly consistent read; undefined when the partition is gone. */
   async readHead(topicId: string, partition: number): Promise<PartitionHead | undefined> {
-    const item = await this.options.manifest.get(partitionPk(topicId, partition), HEAD_SK);
+    const pk = partitionPk(topicId, partition);
+    const item = await this.options.manifest.get(pk, HEAD_SK);
     if (!item) return undefined;
     const head = headFromItem(item);
+    const own = this.ownHeads.get(pk);
+    if (own && own.version < head.version) this.ownHeads.delete(pk); // someone else wrote since
     this.options.onHead?.(head);
     return head;
+  }
+
+  /** Resolves once every entry write started so far has finished (shutdown, tests). */
+  async settle(): Promise<void> {
+    while (this.entryWrites.size > 0) await Promise.all([...this.entryWrites.values()]);
   }
 
   /**
@@ -87,7 +103,10 @@ export class Committer {
     while (this.options.clock.now() < deadline) {
       if (attempt++ > 0) await this.backoff(attempt);
       try {
-        const head = await this.readHead(topicId, partition);
+        const pk = partitionPk(topicId, partition);
+        const own = attempt === 1 ? this.ownHeads.get(pk) : undefined;
+        this.ownHeads.delete(pk); // used at most once: a failed attempt reads the head
+        const head = own ?? (await this.readHead(topicId, partition));
         if (outstanding) {
           if (!head) break; // the topic was deleted: outcome unknown, report unavailable
           const applied = await this.wasApplied(head, outstanding);
@@ -108,7 +127,12 @@ export class Committer {
           this.options.clock.now(),
           this.options.producerLimits ?? DEFAULT_PRODUCER_LIMITS,
         );
-        if (!plan.nextHead) return { outcomes: plan.outcomes, entries: [], head };
+        if (!plan.nextHead) {
+          // Nothing to write, so no version condition will vouch for the head we planned on. A
+          // verdict from our cached head (a refusal, a duplicate) could be stale: read and re-plan.
+          if (own) continue;
+          return { outcomes: plan.outcomes, entries: [], head };
+        }
         await this.options.crashHook?.("before-head-commit");
         outstanding = plan;
         // ---- the linearisation point -----------------------------------------------------------
@@ -144,19 +168,31 @@ export class Committer {
     return { outcomes: placed.map(() => ({ ok: false, error })), entries: [], head: undefined };
   }
 
-  /** After the head write: materialise our entries (best effort) and report. */
+  /**
+   * After the head write the append is durable: acknowledge it now and write its index entries
+   * in the background. Until they land they live in the head's `pending`, where readers find them
+   * and from which the next committer (this process's next commit waits for them first)
+   * materialises them, so an entry write that fails or never happens loses nothing.
+   */
   private async finish(topicId: string, partition: number, plan: CommitPlan): Promise<CommitResult> {
     const head = plan.nextHead!;
+    const pk = partitionPk(topicId, partition);
+    this.ownHeads.delete(pk);
+    this.ownHeads.set(pk, head);
+    if (this.ownHeads.size > 10_000) this.ownHeads.delete(this.ownHeads.keys().next().value!);
     this.options.onHead?.(head);
     await this.options.crashHook?.("after-head-commit");
     await this.options.crashHook?.("before-entry-write");
-    try {
-      await this.writeEntries(topicId, partition, plan.entries);
-    } catch (error) {
-      // Not fatal: the entries live in head.pending until the next committer or a reader
-      // materialises them. The append is already durable.
-      if (!(error instanceof StoreUnavailableError)) throw error;
-    }
+    const previous = this.entryWrites.get(pk) ?? Promise.resolve();
+    const write: Promise<void> = previous
+      .then(() => this.writeEntries(topicId, partition, plan.entries))
+      .catch(() => {
+        // Not fatal (see above). A store fault or anything else: the head still holds them.
+      })
+      .finally(() => {
+        if (this.entryWrites.get(pk) === write) this.entryWrites.delete(pk);
+      });
+    this.entryWrites.set(pk, write);
     await this.options.crashHook?.("before-ack");
     return { outcomes: plan.outcomes, entries: plan.entries, head };
   }
@@ -193,6 +229,7 @@ export class Committer {
    * by a tombstone (maintenance never deletes an entry key outright; see docs/design/manifest.md).
    */
   async materialisePending(head: PartitionHead): Promise<void> {
+    await this.entryWrites.get(partitionPk(head.topicId, head.partition));
     const missing: IndexEntry[] = [];
     for (const entry of head.pending) {
       if (entry.baseOffset < head.logStartOffset) continue;

@@ -152,6 +152,11 @@ export class FloeLog {
     if (this.heads.size > 10_000) this.heads.delete(this.heads.keys().next().value!);
   }
 
+  /** Resolves once background work of acknowledged commits (index entry writes) is done. */
+  settle(): Promise<void> {
+    return this.committer.settle();
+  }
+
   /** Writes the appends as one segment object and commits each partition; one outcome per append. */
   append(appends: PartitionAppend[]): Promise<AppendOutcome[]> {
     return this.writer.flush(appends);
