@@ -155,6 +155,25 @@ function engineSuite(name: string, backend: () => Promise<Backend>) {
       expect(values(p0).map((r) => r.value)).toEqual(["a", "c"]);
     });
 
+    it("puts a pipelined producer's out-of-order requests back in sequence order within a flush", async () => {
+      // Prepare: batches 2, 0, 1 of one producer arrive in that order, with another producer's between.
+      const { log } = await newLog();
+      const topic = await log.topics.create(uniqueName("t"), 1);
+      const stamped = (vals: string[], firstSequence: number) =>
+        appendFromBatches(topic, 0, batchOf(vals, 1), { producer: { id: "p", epoch: 0, firstSequence } });
+      // Act
+      const outcomes = await log.append([
+        stamped(["c"], 2),
+        stamped(["a"], 0),
+        appendFromBatches(topic, 0, batchOf(["other"], 1)),
+        stamped(["b"], 1),
+      ]);
+      // Assess
+      expect(outcomes.every((o) => o.ok)).toBe(true);
+      const all = await log.fetch(topic.name, 0, { offset: 0 }, FETCH_ALL);
+      expect(values(all).map((r) => r.value)).toEqual(["a", "b", "other", "c"]);
+    });
+
     it("serves a fresh reader with one ranged GET per entry, then from its cache", async () => {
       const { log, backend: be } = await newLog();
       const topic = await log.topics.create(uniqueName("t"), 1);

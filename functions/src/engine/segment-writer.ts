@@ -125,5 +125,32 @@ function groupByPartition(appends: PartitionAppend[]): PartitionGroup[] {
     }
     group.indexes.push(i);
   });
+  for (const group of groups.values()) orderProducerBatches(group.indexes, appends);
   return [...groups.values()];
+}
+
+/**
+ * A pipelining idempotent producer's requests travel on separate HTTP connections and may reach
+ * the agent out of order (Kafka keeps them in order on one TCP connection). When they meet in one
+ * flush, put each producer's appends back in sequence order — in the slots its appends already
+ * hold, so everyone else keeps their arrival order — instead of refusing the early arrival with
+ * out_of_order_sequence and making the client resend.
+ */
+export function orderProducerBatches(indexes: number[], appends: PartitionAppend[]): void {
+  const byProducer = new Map<string, number[]>();
+  indexes.forEach((appendIndex, slot) => {
+    const producer = appends[appendIndex]!.producer;
+    if (!producer) return;
+    const key = `${producer.id}\u0000${producer.epoch}`;
+    byProducer.set(key, [...(byProducer.get(key) ?? []), slot]);
+  });
+  for (const slots of byProducer.values()) {
+    if (slots.length < 2) continue;
+    const sorted = slots
+      .map((slot) => indexes[slot]!)
+      .sort((a, b) => appends[a]!.producer!.firstSequence - appends[b]!.producer!.firstSequence);
+    slots.forEach((slot, k) => {
+      indexes[slot] = sorted[k]!;
+    });
+  }
 }
