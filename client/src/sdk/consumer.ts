@@ -79,6 +79,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private readonly pausedKeys = new Set<string>();
   private readonly committed = new Map<string, number>();
   private holding: ConsumerRecord | undefined;
+  /** The stream `holding` came from: its progress counts only while that stream still reads the partition. */
+  private holdingStream: PartitionStream | undefined;
   private pendingAssignment: TopicPartition[] | undefined;
   private failure: { error: unknown } | undefined;
   private closed = false;
@@ -89,9 +91,17 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private notify: (() => void) | undefined;
   private readonly member: GroupMember | undefined;
   private heartbeatWake = new AbortController();
+  /** Aborted on close: cuts short the heartbeat loop's backoff, whose timer would keep the process alive. */
+  private readonly stopping = new AbortController();
   private autoCommitTimer: ReturnType<typeof setInterval> | undefined;
   /** Serialises assignment changes (heartbeat loop vs. the iterator applying a deferred one). */
   private assignmentChain: Promise<void> = Promise.resolve();
+  /**
+   * Serialises commits (auto-commit timer, revocation, close, the caller): the server keeps the
+   * last commit it applies, so two in flight at once could land out of order and move the
+   * committed offset backwards.
+   */
+  private commitChain: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly transport: Transport,
@@ -221,7 +231,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
    * @example
    * for await (const r of consumer) { await handle(r); if (r.offset % 1000 === 0) await consumer.commit(); }
    */
-  async commit(): Promise<void> {
+  commit(): Promise<void> {
+    const committing = this.commitChain.then(() => this.commitProcessed());
+    this.commitChain = committing.catch(() => {});
+    return committing;
+  }
+
+  private async commitProcessed(): Promise<void> {
     if (!this.member || this.member.memberId === undefined) return;
     const offsets = [];
     for (const [key, offset] of this.processed) {
@@ -273,6 +289,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private async shutdown(): Promise<void> {
     if (this.holding) this.releaseHeld();
     this.closed = true;
+    this.stopping.abort();
     clearInterval(this.autoCommitTimer);
     this.heartbeatWake.abort();
     for (const s of this.streams.values()) s.stop();
@@ -289,6 +306,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   // ---- records -------------------------------------------------------------------------------
 
+  /** The next record to hand out (its stream becomes `holdingStream`). */
   private take(): ConsumerRecord | undefined {
     for (let i = 0; i < this.ready.length; i++) {
       const chunk = this.ready[i]!;
@@ -298,6 +316,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       }
       if (chunk.stream.paused) continue;
       const record = chunk.records[chunk.index++]!;
+      this.holdingStream = chunk.stream;
       if (chunk.index >= chunk.records.length) {
         this.ready.splice(i, 1);
         chunk.stream.chunkConsumed();
@@ -309,8 +328,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   private releaseHeld(): void {
     const held = this.holding;
+    const stream = this.holdingStream;
     this.holding = undefined;
-    if (held && this.owned.has(keyOf(held.topic, held.partition))) {
+    this.holdingStream = undefined;
+    // Not if the partition was lost meanwhile, even if it came back: the stream reading it now
+    // may have started past this record (another member committed further), and this record's
+    // offset would move the commit backwards.
+    if (held && stream && this.streams.get(keyOf(held.topic, held.partition)) === stream) {
       this.processed.set(keyOf(held.topic, held.partition), held.offset + 1);
     }
   }
@@ -395,7 +419,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
           }
           // Rejoining failed for a passing reason: keep trying, paced.
           attempt++;
-          await sleep(backoffMs(attempt, error, this.options.retryBackoff));
+          await sleep(backoffMs(attempt, error, this.options.retryBackoff), this.stopping.signal);
           this.heartbeatWake.abort();
           continue;
         }
@@ -409,7 +433,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
           this.heartbeatWake.abort();
         } else if (!(error instanceof FloeError) || error.retriable) {
           attempt++;
-          await sleep(backoffMs(attempt, error, this.options.retryBackoff));
+          await sleep(backoffMs(attempt, error, this.options.retryBackoff), this.stopping.signal);
         } else {
           this.failure ??= { error };
           this.wake();

@@ -246,12 +246,15 @@ export class PartitionSender {
    */
   private giveUp(batch: PendingBatch, error: unknown): void {
     const doubtful = batch.unknownOutcome;
-    this.fail(batch, error ?? new FloeError("unavailable", "delivery timed out"));
+    const reason = error ?? new FloeError("unavailable", "delivery timed out");
+    this.fail(batch, reason);
     if (!this.idempotent) return;
     const behind = [...this.unacked];
     this.bumpEpoch();
     for (const b of behind) {
-      if (doubtful && b.unknownOutcome) this.fail(b, b.lastError);
+      // Never reject with undefined (an earlier give-up may have cleared lastError): callers
+      // such as `floe produce` decide their exit code from the error.
+      if (doubtful && b.unknownOutcome) this.fail(b, b.lastError ?? reason);
       else {
         this.stamp(b);
         b.lastError = undefined;

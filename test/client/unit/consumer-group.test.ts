@@ -4,7 +4,7 @@
  * asks for the next record; then its progress (including the held record) is committed, and
  * only after that does the member stop reporting it as owned.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { FloeClient } from "../../../client/src/index.js";
 import type { Consumer } from "../../../client/src/sdk/consumer.js";
 import type { FetchFn } from "../../../client/src/sdk/transport.js";
@@ -142,5 +142,139 @@ describe("consumer in a group", () => {
         .map((tp) => tp.partition)
         .sort(),
     ).toEqual([0, 1]);
+  });
+  it("sends one commit at a time, so a slow one cannot land after a newer one", async () => {
+    // Prepare: commits wait at the server until released; the server applies them in that order.
+    const { state, fetchFn } = fakeServer();
+    state.assignment = [0];
+    const gates: (() => void)[] = [];
+    let gating = true;
+    const slowCommits: FetchFn = async (url, init) => {
+      if (gating && init.method === "POST" && new URL(url).pathname === "/v1/groups/g/offsets")
+        await new Promise<void>((release) => gates.push(release));
+      return fetchFn(url, init);
+    };
+    consumer = new FloeClient({ url: "http://fake", fetch: slowCommits }).consumer({
+      topics: "t",
+      group: "g",
+      from: "earliest",
+      transport: "json",
+      heartbeatIntervalMs: 20,
+      autoCommitIntervalMs: 60_000,
+    });
+    const iterator = consumer[Symbol.asyncIterator]();
+    await iterator.next();
+    await iterator.next(); // offset 0 processed
+    // Act: commit, process one more, commit again while the first is still at the server.
+    const first = consumer.commit();
+    await iterator.next(); // offset 1 processed
+    const second = consumer.commit();
+    await sleep(50);
+    let settled = false;
+    void Promise.all([first, second]).then(() => {
+      settled = true;
+    });
+    while (!settled) {
+      gates.pop()?.(); // newest first: what an overtaking request would do
+      await sleep(10);
+    }
+    gating = false;
+    // Assess
+    const applied = state.commits.flatMap((c) => c.offsets).map((o) => o.offset);
+    expect(applied.at(-1)).toBe(2);
+    expect(applied).toEqual([...applied].sort((x, y) => x - y));
+  });
+
+  it("does not count a record held across an expulsion once the partition comes back", async () => {
+    // Prepare: after the expulsion, another member has committed partition 0 up to offset 8.
+    const { state, fetchFn } = fakeServer();
+    state.assignment = [0];
+    let expel = false;
+    let expelled = false;
+    const flaky: FetchFn = async (url, init) => {
+      const path = new URL(url).pathname;
+      if (path.endsWith("/heartbeat") && expel && !expelled) {
+        expelled = true;
+        return new Response(
+          JSON.stringify({ error_code: "member_not_found", message: "lease expired", retriable: false }),
+          { status: 404 },
+        );
+      }
+      if (expelled && init.method === "GET" && path === "/v1/groups/g/offsets") {
+        return new Response(JSON.stringify({ offsets: [{ topic: "t", partition: 0, offset: 8 }] }), {
+          headers: { "Content-Type": "application/json" },
+        });
+      }
+      return fetchFn(url, init);
+    };
+    consumer = new FloeClient({ url: "http://fake", fetch: flaky }).consumer({
+      topics: "t",
+      group: "g",
+      from: "earliest",
+      transport: "json",
+      heartbeatIntervalMs: 20,
+      autoCommitIntervalMs: 60_000,
+    });
+    const iterator = consumer[Symbol.asyncIterator]();
+    const held = (await iterator.next()).value!;
+    // Act: the membership is lost and regained while the caller holds offset 0.
+    expel = true;
+    await sleep(300);
+    const next = (await iterator.next()).value!;
+    await consumer.commit();
+    // Assess
+    expect(expelled).toBe(true);
+    expect(held.offset).toBe(0);
+    expect(next.offset).toBe(8);
+    const committedOffsets = state.commits.flatMap((c) => c.offsets).map((o) => o.offset);
+    expect(committedOffsets.every((o) => o >= 8)).toBe(true);
+  });
+
+  it("close() cuts short a heartbeat backoff, leaving no timer to hold the process open", async () => {
+    // Prepare: once joined, every heartbeat is throttled with Retry-After: 30.
+    const { fetchFn } = fakeServer();
+    let throttled = 0;
+    const throttling: FetchFn = async (url, init) => {
+      if (url.endsWith("/heartbeat")) {
+        throttled++;
+        return new Response(
+          JSON.stringify({ error_code: "throttled", message: "slow down", retriable: true }),
+          {
+            status: 429,
+            headers: { "Retry-After": "30" },
+          },
+        );
+      }
+      return fetchFn(url, init);
+    };
+    const timers = new Map<unknown, number>();
+    const setSpy = vi.spyOn(globalThis, "setTimeout");
+    const clearSpy = vi.spyOn(globalThis, "clearTimeout");
+    consumer = new FloeClient({ url: "http://fake", fetch: throttling }).consumer({
+      topics: "t",
+      group: "g",
+      from: "earliest",
+      transport: "json",
+      heartbeatIntervalMs: 20,
+    });
+    try {
+      await consumer[Symbol.asyncIterator]().next();
+      while (throttled === 0) await sleep(10);
+      await sleep(20);
+      // Act
+      await consumer.close();
+      await sleep(20);
+      // Assess: every backoff timer (≥ 10 s) was created and then cleared.
+      setSpy.mock.calls.forEach((call, i) => {
+        if (typeof call[1] === "number" && call[1] >= 10_000)
+          timers.set(setSpy.mock.results[i]?.value, call[1]);
+      });
+      const cleared = new Set(clearSpy.mock.calls.map((call) => call[0]));
+      expect(timers.size).toBeGreaterThan(0);
+      for (const timer of timers.keys()) expect(cleared.has(timer as never)).toBe(true);
+    } finally {
+      setSpy.mockRestore();
+      clearSpy.mockRestore();
+    }
   });
 });
