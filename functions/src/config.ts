@@ -119,14 +119,12 @@ export function limitsFor(platform: Platform, env: Env = {}): ServerLimits {
   const requestCeiling = lambda ? 4 * MiB : 10 * MiB;
   const fetchCeiling = lambda ? 4 * MiB : 16 * MiB;
   const waitCeiling = lambda ? 20_000 : 60_000;
+  const fetchBytesMax = int(env, ENV.fetchBytesMax, lambda ? 4 * MiB : 8 * MiB, 1024, fetchCeiling);
   return {
     requestBytesMax: int(env, ENV.requestBytesMax, requestCeiling, 1024, requestCeiling),
     requestRecordsMax: 1000,
-    fetchBytesDefault: Math.min(
-      MiB,
-      int(env, ENV.fetchBytesMax, lambda ? 4 * MiB : 8 * MiB, 1024, fetchCeiling),
-    ),
-    fetchBytesMax: int(env, ENV.fetchBytesMax, lambda ? 4 * MiB : 8 * MiB, 1024, fetchCeiling),
+    fetchBytesDefault: Math.min(MiB, fetchBytesMax),
+    fetchBytesMax,
     fetchRecordsDefault: 1000,
     fetchRecordsMax: 10_000,
     waitMsMax: int(env, ENV.waitMsMax, waitCeiling, 0, waitCeiling),
@@ -152,6 +150,14 @@ export function loadConfig(
   if (!table) throw new ConfigError(`${ENV.table} is required: the DynamoDB manifest table`);
   const s3Endpoint = env[ENV.s3Endpoint] ?? env[ENV.endpoint];
   const dynamodbEndpoint = env[ENV.dynamodbEndpoint] ?? env[ENV.endpoint];
+  const limits = limitsFor(platform, env);
+  const inflightBytesMax = int(env, ENV.inflightBytesMax, 256 * MiB, MiB, 8192 * MiB);
+  if (inflightBytesMax < limits.requestBytesMax) {
+    // Else a request larger than the in-flight budget would be throttled on every retry, forever.
+    throw new ConfigError(
+      `${ENV.inflightBytesMax} (${inflightBytesMax}) must be at least the largest request (${limits.requestBytesMax} bytes)`,
+    );
+  }
   return {
     storage,
     platform,
@@ -168,7 +174,7 @@ export function loadConfig(
     lingerMs: int(env, ENV.lingerMs, platform === "lambda" ? 0 : 100, 0, 10_000),
     segmentBytesMax: int(env, ENV.segmentBytesMax, 8 * MiB, 64 * 1024, 64 * MiB),
     flushBytesMin: int(env, ENV.flushBytesMin, MiB, 1024, 64 * MiB),
-    inflightBytesMax: int(env, ENV.inflightBytesMax, 256 * MiB, MiB, 8192 * MiB),
+    inflightBytesMax,
     rangeCacheBytes: int(
       env,
       ENV.rangeCacheBytes,
@@ -186,6 +192,6 @@ export function loadConfig(
       .split(",")
       .map((t) => t.trim())
       .filter(Boolean),
-    limits: limitsFor(platform, env),
+    limits,
   };
 }

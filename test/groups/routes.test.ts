@@ -3,13 +3,14 @@
  * validation hook and error rendering (functions/src/http), via `app.request`: no server.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { ERROR_TABLE, type ErrorCode } from "../../client/src/errors.js";
 import { MemoryManifestStore } from "../../functions/src/adapters/memory/memory-manifest-store.js";
 import { MemoryObjectStore } from "../../functions/src/adapters/memory/memory-object-store.js";
 import { appendFromBatches } from "../../functions/src/engine/batch-validation.js";
 import { FloeLog } from "../../functions/src/engine/log.js";
 import { GroupCoordinator } from "../../functions/src/groups/group-coordinator.js";
+import type { GroupLimits } from "../../functions/src/groups/group-limits.js";
 import { logPartitionDirectory } from "../../functions/src/groups/partition-directory.js";
 import { groupRoutes } from "../../functions/src/groups/routes.js";
 import { errorResponse, toFloeError } from "../../functions/src/http/errors.js";
@@ -19,14 +20,19 @@ import { FakeClock } from "../support/fake-clock.js";
 
 const BODY_LIMIT = 4_096;
 
-async function build() {
+async function build(limits: Partial<GroupLimits> = {}) {
   const clock = new FakeClock();
   const manifest = new MemoryManifestStore();
   const log = new FloeLog({ manifest, objects: new MemoryObjectStore(), clock });
   const topic = await log.topics.create("orders", 2);
   for (const p of [0, 1])
     await log.append([appendFromBatches(topic, p, batchOf(["a", "b", "c"], clock.now()))]);
-  const coordinator = new GroupCoordinator({ manifest, clock, partitions: logPartitionDirectory(log) });
+  const coordinator = new GroupCoordinator({
+    manifest,
+    clock,
+    partitions: logPartitionDirectory(log),
+    limits,
+  });
   // As createApp does: zod failures and thrown FloeErrors become the error table's JSON.
   const app = new OpenAPIHono({
     defaultHook: (result) => {
@@ -35,7 +41,7 @@ async function build() {
   });
   app.onError((error) => errorResponse(toFloeError(error, () => {})));
   app.route("/v1/groups", groupRoutes({ coordinator, requestBytesMax: BODY_LIMIT }));
-  return { app, clock };
+  return { app, clock, coordinator };
 }
 
 type App = Awaited<ReturnType<typeof build>>["app"];
@@ -201,6 +207,28 @@ describe("group routes", () => {
     expect(await json(await send(app, "GET", "/v1/groups"), 200)).toEqual({ groups: [] });
   });
 
+  it("refuse a heartbeat's owned list past the partition limit before building it", async () => {
+    // Prepare
+    const small = await build({ maxPartitionsPerRequest: 8 });
+    const joined = await json<Assignment>(
+      await send(small.app, "POST", "/v1/groups/g/members", { topics: ["orders"] }),
+      201,
+    );
+    const heartbeat = vi.spyOn(small.coordinator, "heartbeat");
+    // Act
+    const res = await send(small.app, "POST", `/v1/groups/g/members/${joined.member_id}/heartbeat`, {
+      generation: joined.generation,
+      owned: [
+        { topic: "orders", partitions: [0, 1, 2, 3, 4] },
+        { topic: "orders", partitions: [5, 6, 7, 8] },
+      ],
+    });
+    // Assess
+    const body = await expectError(res, "invalid_request");
+    expect(body).toMatchObject({ field: "owned", limit: 8 });
+    expect(heartbeat).not.toHaveBeenCalled();
+  });
+
   it("refuse a reset while the group has live members", async () => {
     // Prepare
     await json(await send(app, "POST", "/v1/groups/g/members", { topics: ["orders"] }), 201);
@@ -224,6 +252,12 @@ describe("group routes", () => {
       "/v1/groups/{group}/offsets",
       "/v1/groups/{group}/offsets/reset",
     ]);
+    const documented = (path: string) => {
+      const route = doc.paths?.[path]?.post as { responses?: Record<string, { description?: string }> };
+      return route.responses?.["409"]?.description ?? "";
+    };
+    expect(documented("/v1/groups/{group}/members")).toContain("group_full");
+    expect(documented("/v1/groups/{group}/offsets/reset")).toContain("group_not_empty");
     expect(Object.keys(doc.components?.schemas ?? {})).toEqual(
       expect.arrayContaining([
         "JoinGroupRequest",

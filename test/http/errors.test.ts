@@ -229,6 +229,33 @@ describe("errors and limits", () => {
   });
 });
 
+describe("JSON values nested too deep to serialise", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await buildHarness();
+  });
+  afterAll(() => h.close());
+
+  it("refuses them with 400 stating the depth limit, on produce and on fetch, instead of a 500", async () => {
+    // Prepare: the text of a value far deeper than JSON.stringify can recurse, stored as utf8.
+    const topic = await createTopic(h);
+    const deep = `${"[".repeat(5_000)}${"]".repeat(5_000)}`;
+    const path = `/v1/topics/${topic}/partitions/0/records`;
+    expect((await h.json("POST", path, { records: [{ value: deep }] })).status).toBe(200);
+    // Act
+    const produced = await h.json("POST", path, `{"records":[{"value":${deep}}]}`, { "floe-format": "json" });
+    const fetched = await h.request(`${path}?offset=0`, { headers: { "floe-format": "json" } });
+    // Assess
+    const refused = await expectError(produced, 400, "invalid_request");
+    expect(refused.field).toBe("records[0].value");
+    expect(refused.limit_depth).toBe(512);
+    const unshown = await expectError(fetched, 400, "invalid_request");
+    expect(unshown.offset).toBe(0);
+    expect(unshown.message).toContain("base64");
+    expect((await h.log.tail(topic, 0)).highWatermark).toBe(1);
+  });
+});
+
 describe("failures inside the engine", () => {
   it("answers an unexpected exception 500 internal without the stack, and logs it", async () => {
     // Prepare

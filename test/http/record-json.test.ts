@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { FloeError } from "../../client/src/errors.js";
 import type { DecodedRecord } from "../../client/src/format/index.js";
 import { representationOf } from "../../functions/src/http/fetch-core.js";
-import { recordFromJson, recordToJson } from "../../functions/src/http/record-json.js";
+import { JSON_DEPTH_MAX, recordFromJson, recordToJson } from "../../functions/src/http/record-json.js";
 import type { RecordFormat } from "../../functions/src/http/schemas.js";
 
 const NOW = 1_700_000_000_000;
@@ -101,6 +101,28 @@ describe("record JSON codec", () => {
     expect(showJson.details.offset).toBe(43);
     for (const e of [badBase64, loneSurrogate, numberValue, showUtf8, showJson])
       expect(e.code).toBe("invalid_request");
+  });
+});
+
+describe("JSON value depth", () => {
+  it("stores and shows values nested up to the limit and refuses deeper ones, naming the field or offset", () => {
+    // Prepare
+    const nested = (levels: number): unknown => JSON.parse(`${"[".repeat(levels)}${"]".repeat(levels)}`);
+    const tooDeepStored: DecodedRecord = {
+      key: null,
+      value: Buffer.from(JSON.stringify(nested(JSON_DEPTH_MAX + 1))),
+      headers: [],
+      timestamp: 1,
+      offset: 9,
+    };
+    // Act
+    const atLimit = recordToJson(stored({ value: nested(JSON_DEPTH_MAX) }, "json"), "json");
+    const produced = failure(() => recordFromJson({ value: nested(JSON_DEPTH_MAX + 1) }, "json", 2, NOW));
+    const shown = failure(() => recordToJson(tooDeepStored, "json"));
+    // Assess
+    expect(atLimit.value).toEqual(nested(JSON_DEPTH_MAX));
+    expect(produced.details).toMatchObject({ field: "records[2].value", limit_depth: JSON_DEPTH_MAX });
+    expect(shown.details).toMatchObject({ offset: 9, limit_depth: JSON_DEPTH_MAX });
   });
 });
 

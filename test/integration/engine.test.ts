@@ -189,6 +189,22 @@ function engineSuite(name: string, backend: () => Promise<Backend>) {
       expect(reader.reader.stats.rangeGets).toBe(3);
     });
 
+    it("reads ahead no further than the read's record limit (a timestamp lookup costs one GET)", async () => {
+      // Prepare: five entries, and a reader that has none of them in memory
+      const { log, backend: be } = await newLog();
+      const topic = await log.topics.create(uniqueName("t"), 1);
+      for (let i = 0; i < 5; i++) await produce(log, topic, 0, [`r${i}`], 100 * (i + 1));
+      const { log: reader } = await newLog(be);
+      // Act
+      const one = await reader.fetch(topic.name, 0, { offset: 0 }, { ...FETCH_ALL, maxRecords: 1 });
+      const head = await reader.head(topic, 0);
+      const offset = await reader.offsetForTimestamp(head, 150);
+      // Assess: one GET for each entry read, none for entries neither read wanted
+      expect(values(one).map((r) => r.value)).toEqual(["r0"]);
+      expect(offset).toBe(1);
+      expect(reader.reader.stats.rangeGets).toBe(2);
+    });
+
     it("loses nothing when a writer dies between the head commit and the entry write", async () => {
       // Prepare: the head commit lands, the process "dies" before writing the index entry.
       const be = await backend();

@@ -80,8 +80,9 @@ export class Batcher implements Appender {
     return new Promise<AppendOutcome[]>((resolve, reject) => {
       const pending: Pending = { appends, bytes, resolve, reject };
       // While every flush slot is busy, cut batches wait in `queued`: let newcomers join the last
-      // one while it has room, so batches grow under load instead of multiplying.
-      const waiting = this.queued.at(-1);
+      // one while it has room, so batches grow under load instead of multiplying. Not past an
+      // earlier request still in the buffer: that would flush the later one first.
+      const waiting = this.buffer.length === 0 ? this.queued.at(-1) : undefined;
       if (waiting && waiting.bytes + bytes <= this.options.segmentBytesMax) {
         waiting.items.push(pending);
         waiting.bytes += bytes;

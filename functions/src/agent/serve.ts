@@ -26,7 +26,9 @@ export function startServer(runtime: Runtime, host: string, port: number): Promi
           const closed = new Promise<void>((done) => server.close(() => done()));
           await runtime.drain();
           if ("closeIdleConnections" in server) server.closeIdleConnections();
-          await Promise.race([closed, new Promise((r) => setTimeout(r, 5_000))]);
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, 5_000)))]);
+          clearTimeout(timer);
         },
       });
     });

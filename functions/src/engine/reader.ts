@@ -84,7 +84,10 @@ export class Reader {
       (bytes < limits.maxBytes || result.batches.length === 0)
     ) {
       const entry = await this.entryFor(head, at);
-      this.readAhead(head, entry, limits.maxBytes - bytes - entry.len);
+      this.readAhead(head, entry, {
+        maxBytes: limits.maxBytes - bytes - entry.len,
+        maxRecords: limits.maxRecords - records - (entry.lastOffset - at + 1),
+      });
       const range = await this.loadRange(head, entry);
       const batches = this.batchesOf(entry, range);
       let progressed = false;
@@ -115,13 +118,15 @@ export class Reader {
 
   /**
    * Starts loading the entries after `entry` that this read will probably need (known ones only,
-   * within the byte budget), so a catch-up read waits for one round trip per READ_AHEAD entries
-   * instead of one per entry. The loads land in the range cache, coalesced with the read itself.
+   * within what is left of its byte and record limits), so a catch-up read waits for one round
+   * trip per READ_AHEAD entries instead of one per entry. The loads land in the range cache,
+   * coalesced with the read itself.
    */
-  private readAhead(head: PartitionHead, entry: IndexEntry, budgetBytes: number): void {
+  private readAhead(head: PartitionHead, entry: IndexEntry, budget: ReadLimits): void {
     const pk = partitionPk(head.topicId, head.partition);
+    let { maxBytes: budgetBytes, maxRecords: budgetRecords } = budget;
     let next = entry;
-    for (let i = 0; i < READ_AHEAD && budgetBytes > 0; i++) {
+    for (let i = 0; i < READ_AHEAD && budgetBytes > 0 && budgetRecords > 0; i++) {
       const offset = next.lastOffset + 1;
       const following =
         this.deps.entries.find(pk, offset) ?? head.pending.find((e) => e.baseOffset === offset);
@@ -130,6 +135,7 @@ export class Reader {
         // Only a hint: the read itself loads (and reports) the range when it gets there.
       });
       budgetBytes -= following.len;
+      budgetRecords -= following.lastOffset - following.baseOffset + 1;
       next = following;
     }
   }

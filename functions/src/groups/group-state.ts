@@ -94,7 +94,6 @@ export function assertStateInvariants(state: GroupState): void {
 
 // ---- item codec ---------------------------------------------------------------------------------
 
-/** DynamoDB TTL may remove the item `retentionMs` after the last member's lease ended. */
 /** Clock ms until which the state must survive: `retentionMs` after the last lease ends. */
 export function retainUntil(state: GroupState, retentionMs: number): number {
   return Math.max(state.createdAt, ...state.members.map((m) => m.leaseExpiresAt)) + retentionMs;

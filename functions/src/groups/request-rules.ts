@@ -38,13 +38,19 @@ export function generationOf(generation: unknown): number {
   return generation;
 }
 
-export function partitionListOf(list: unknown, field: string, limits: GroupLimits): TopicPartition[] {
-  if (!Array.isArray(list) || list.length > limits.maxPartitionsPerRequest) {
+/** 400 when a request lists more partitions than `maxPartitionsPerRequest`. */
+export function checkPartitionCount(count: number, field: string, limits: GroupLimits): void {
+  if (count > limits.maxPartitionsPerRequest) {
     throw invalidRequest(`${field} must list at most ${limits.maxPartitionsPerRequest} partitions`, {
       field,
       limit: limits.maxPartitionsPerRequest,
     });
   }
+}
+
+export function partitionListOf(list: unknown, field: string, limits: GroupLimits): TopicPartition[] {
+  if (!Array.isArray(list)) throw invalidRequest(`${field} must be a list of partitions`, { field });
+  checkPartitionCount(list.length, field, limits);
   return (list as unknown[]).map((entry) => {
     if (entry === null || typeof entry !== "object")
       throw invalidRequest(`${field}: entries must be objects`, { field });

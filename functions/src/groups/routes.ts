@@ -27,6 +27,7 @@ import {
   ResetOffsetsRequest,
 } from "./group-schemas.js";
 import { groupByTopic } from "./reconcile.js";
+import { checkPartitionCount } from "./request-rules.js";
 
 export interface GroupRouteDeps {
   coordinator: GroupCoordinator;
@@ -68,7 +69,7 @@ const joinRoute = createRoute({
   request: { params: GroupParams, body: body("JoinGroupRequest") },
   responses: {
     201: json("joined", MemberAssignmentReply),
-    ...errorResponses("topic_not_found", "request_too_large", "unsupported_media_type"),
+    ...errorResponses("topic_not_found", "group_full", "request_too_large", "unsupported_media_type"),
   },
 });
 
@@ -129,7 +130,7 @@ const resetRoute = createRoute({
   path: "/{group}/offsets/reset",
   summary: "Reset an inactive group's offsets to earliest, latest, a timestamp or an offset",
   description:
-    "Refused (400) while the group has live members. The one way a committed offset may move backwards.",
+    "Refused (409 group_not_empty) while the group has live members. The one way a committed offset may move backwards.",
   request: { params: GroupParams, body: body("ResetOffsetsRequest") },
   responses: {
     200: json("the offsets after the reset", OffsetsReply),
@@ -137,6 +138,7 @@ const resetRoute = createRoute({
       "group_not_found",
       "topic_not_found",
       "partition_not_found",
+      "group_not_empty",
       "request_too_large",
       "unsupported_media_type",
     ),
@@ -178,6 +180,9 @@ export function groupRoutes(deps: GroupRouteDeps): OpenAPIHono {
   app.openapi(heartbeatRoute, async (c) => {
     const { group, member } = c.req.valid("param");
     const request = await readJsonBody(c.req.raw, requestBytesMax, HeartbeatRequest);
+    // Counted before flattening: a body of bare partition numbers would become millions of objects.
+    const count = request.owned.reduce((n, { partitions }) => n + partitions.length, 0);
+    checkPartitionCount(count, "owned", coordinator.limits);
     const owned = request.owned.flatMap(({ topic, partitions }) =>
       partitions.map((partition): TopicPartition => ({ topic, partition })),
     );

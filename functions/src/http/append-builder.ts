@@ -19,21 +19,17 @@ export interface AppendOptions {
 }
 
 /** Checks every record against the topic's `max.message.bytes` (413 `record_too_large`). */
-export function checkRecordSizes(
-  topic: TopicMeta,
-  records: readonly RecordInput[],
-  firstIndex = 0,
-): number[] {
+export function checkRecordSizes(topic: TopicMeta, records: readonly RecordInput[]): number[] {
   const limit = topic.config["max.message.bytes"];
   return records.map((record, i) => {
     const size = recordBytes(record);
     if (size > limit) {
       throw new FloeError(
         "record_too_large",
-        `record ${firstIndex + i} has ${size} bytes; the topic's max.message.bytes is ${limit}`,
+        `record ${i} has ${size} bytes; the topic's max.message.bytes is ${limit}`,
         {
           limit_bytes: limit,
-          index: firstIndex + i,
+          index: i,
         },
       );
     }

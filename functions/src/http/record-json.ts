@@ -13,6 +13,13 @@ import { type FloeError, invalidRequest } from "../../../client/src/errors.js";
 import type { DecodedRecord, RecordHeader, RecordInput } from "../../../client/src/format/index.js";
 import type { FetchedRecord, ProduceRecord, RecordFormat } from "./schemas.js";
 
+/**
+ * Deepest nesting of arrays and objects in a `json`-format value. V8's JSON.stringify recurses and
+ * overflows the stack a few thousand levels down (a 500 for the request, or for every later fetch
+ * of the record); 512 leaves that far behind and is far above what real payloads use.
+ */
+export const JSON_DEPTH_MAX = 512;
+
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -30,6 +37,18 @@ function checkWellFormed(text: string, field: string): string {
     );
   }
   return text;
+}
+
+/** True when `value` nests arrays and objects more than `max` levels deep (iterative: no recursion). */
+function nestsDeeperThan(value: unknown, max: number): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, depth] = next;
+    if (item === null || typeof item !== "object") continue;
+    if (depth === max) return true;
+    for (const child of Object.values(item)) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function utf8Bytes(text: string, field: string): Uint8Array {
@@ -60,6 +79,12 @@ export function recordFromJson(
   const textFormat: RecordFormat = format === "base64" ? "base64" : "utf8";
   let value: Uint8Array | null;
   if (format === "json") {
+    if (nestsDeeperThan(record.value, JSON_DEPTH_MAX)) {
+      throw invalidRequest(`${at}.value nests arrays and objects deeper than ${JSON_DEPTH_MAX} levels`, {
+        field: `${at}.value`,
+        limit_depth: JSON_DEPTH_MAX,
+      });
+    }
     value =
       record.value === null || record.value === undefined
         ? null
@@ -124,6 +149,13 @@ export function recordToJson(record: DecodedRecord, format: RecordFormat): Fetch
       value = JSON.parse(value);
     } catch {
       throw unreadable(record.offset, "value", "json");
+    }
+    // Stored by another route (binary, utf8): the reply's JSON.stringify must not overflow.
+    if (nestsDeeperThan(value, JSON_DEPTH_MAX)) {
+      throw invalidRequest(
+        `the value of the record at offset ${record.offset} nests deeper than ${JSON_DEPTH_MAX} levels; fetch with Floe-Format: base64`,
+        { offset: record.offset, limit_depth: JSON_DEPTH_MAX },
+      );
     }
   }
   return {

@@ -128,6 +128,30 @@ describe("Batcher", () => {
     expect(f.flushes.map((x) => x.length)).toEqual([1, 3]);
   });
 
+  it("keeps arrival order: a newcomer never joins a waiting batch ahead of a request still lingering", async () => {
+    // Prepare: one flush slot, held busy; a small batch waits for it (cut by the linger).
+    const f = recordingFlush();
+    const open = f.hold();
+    const batcher = new Batcher({
+      flushBytesMin: 1 << 30,
+      flush: f.flush,
+      lingerMs: 5,
+      segmentBytesMax: 100,
+      inflightBytesMax: 1 << 20,
+      maxConcurrentFlushes: 1,
+    });
+    const running = batcher.append([append(100)]); // full segment: flushes at once
+    const waiting = batcher.append([append(10)]);
+    await new Promise((r) => setTimeout(r, 30)); // the linger cuts it; it waits for the slot
+    // Act: a request too large for the waiting batch lingers, then a small one arrives
+    const large = batcher.append([append(95)]);
+    const later = batcher.append([append(11)]);
+    open();
+    await Promise.all([running, waiting, large, later]);
+    // Assess: flushed in arrival order
+    expect(f.flushes.flat().map((a) => a.payload.byteLength)).toEqual([100, 10, 95, 11]);
+  });
+
   it("flushes what it accepted on close and refuses appends afterwards", async () => {
     const f = recordingFlush();
     const batcher = new Batcher({

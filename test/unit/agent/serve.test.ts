@@ -1,0 +1,24 @@
+import { describe, expect, it } from "vitest";
+import { MemoryManifestStore } from "../../../functions/src/adapters/memory/memory-manifest-store.js";
+import { MemoryObjectStore } from "../../../functions/src/adapters/memory/memory-object-store.js";
+import { startServer } from "../../../functions/src/agent/serve.js";
+import { loadConfig } from "../../../functions/src/config.js";
+import { createRuntime } from "../../../functions/src/runtime.js";
+
+const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+
+describe("startServer", () => {
+  it("leaves no timer behind once closed", async () => {
+    // Prepare
+    const runtime = createRuntime(loadConfig({}), {
+      objects: new MemoryObjectStore(),
+      manifest: new MemoryManifestStore(),
+    });
+    const before = timers();
+    const server = await startServer(runtime, "127.0.0.1", 0);
+    // Act
+    await server.close();
+    // Assess: nothing keeps the process alive after a graceful stop
+    expect(timers()).toBe(before);
+  });
+});

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../functions/src/config.js";
+
+describe("loadConfig", () => {
+  it("applies defaults per platform", () => {
+    // Act
+    const container = loadConfig({});
+    const lambda = loadConfig({ FLOE_BUCKET: "b", FLOE_TABLE: "t" }, { storage: "aws", platform: "lambda" });
+    // Assess
+    expect(container).toMatchObject({
+      storage: "embedded",
+      port: 8080,
+      lingerMs: 100,
+      limits: { requestBytesMax: 10 * 1024 * 1024 },
+    });
+    expect(lambda).toMatchObject({
+      lingerMs: 0,
+      hotTailBytes: 0,
+      limits: { requestBytesMax: 4 * 1024 * 1024, waitMsMax: 20_000 },
+    });
+  });
+
+  it("fails fast, naming the variable, on bad or missing values", () => {
+    expect(() => loadConfig({ FLOE_PORT: "http" })).toThrow(/FLOE_PORT/);
+    expect(() => loadConfig({ FLOE_STORAGE: "aws" })).toThrow(/FLOE_BUCKET/);
+    expect(() => loadConfig({ FLOE_PLATFORM: "vm" })).toThrow(ConfigError);
+  });
+
+  it("refuses an in-flight budget smaller than the largest request", () => {
+    expect(() => loadConfig({ FLOE_INFLIGHT_BYTES_MAX: String(2 * 1024 * 1024) })).toThrow(
+      /FLOE_INFLIGHT_BYTES_MAX/,
+    );
+    expect(
+      loadConfig({
+        FLOE_INFLIGHT_BYTES_MAX: String(2 * 1024 * 1024),
+        FLOE_REQUEST_BYTES_MAX: String(1024 * 1024),
+      }).inflightBytesMax,
+    ).toBe(2 * 1024 * 1024);
+  });
+});
