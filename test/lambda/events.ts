@@ -12,7 +12,11 @@
  * do this for non-text content types, and a client may send base64 for any type).
  * Plain JSON (what the runtime delivers), so the same events also go to a child process.
  */
+
 import type { LambdaContext, LambdaEvent } from "hono/aws-lambda";
+import { ensureBucket, ensureTable } from "../../functions/src/adapters/aws/ensure-resources.js";
+import { ENV } from "../../functions/src/config.js";
+import { type TestStandIns, uniqueName } from "../support/standins.js";
 
 export interface HttpRequestSpec {
   method: string;
@@ -159,5 +163,23 @@ export function lambdaContext(functionName = "floe-test"): LambdaContext {
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: "2025/11/21/[$LATEST]0123456789abcdef",
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
+}
+
+/**
+ * A bucket and table of their own on the stand-ins, and the environment a Lambda function gets
+ * for them. Credentials come from the SDK's default chain, as on Lambda (the execution role's keys
+ * are env vars there): the caller stubs AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+ */
+export async function lambdaStorageEnv(standIns: TestStandIns): Promise<Record<string, string>> {
+  const bucket = uniqueName("bucket");
+  const table = uniqueName("table");
+  await ensureBucket(standIns.s3, bucket);
+  await ensureTable(standIns.dynamodb, table);
+  return {
+    [ENV.bucket]: bucket,
+    [ENV.table]: table,
+    [ENV.s3Endpoint]: standIns.s3Endpoint,
+    [ENV.dynamodbEndpoint]: standIns.dynamodbEndpoint,
   };
 }

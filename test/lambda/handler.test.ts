@@ -8,7 +8,6 @@ import { randomBytes } from "node:crypto";
 import type { APIGatewayProxyResult } from "hono/aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { decodeRecordBatches, encodeRecordBatch } from "../../client/src/format/index.js";
-import { ensureBucket, ensureTable } from "../../functions/src/adapters/aws/ensure-resources.js";
 import { ENV } from "../../functions/src/config.js";
 import { createHttpHandler, type HttpHandler } from "../../functions/src/lambda/http-handler.js";
 import {
@@ -18,7 +17,14 @@ import {
 } from "../../functions/src/lambda/metrics.js";
 import { LAMBDA_PAYLOAD_BYTES_MAX } from "../../functions/src/lambda/payload-limits.js";
 import { uniqueName, useStandIns } from "../support/standins.js";
-import { asLambdaEvent, type EventKind, type HttpRequestSpec, httpEvent, lambdaContext } from "./events.js";
+import {
+  asLambdaEvent,
+  type EventKind,
+  type HttpRequestSpec,
+  httpEvent,
+  lambdaContext,
+  lambdaStorageEnv,
+} from "./events.js";
 
 const MiB = 1024 * 1024;
 const standIns = useStandIns();
@@ -28,19 +34,12 @@ const errors: string[] = [];
 const lines: string[] = [];
 
 beforeAll(async () => {
-  const bucket = uniqueName("bucket");
-  const table = uniqueName("table");
-  await ensureBucket(standIns().s3, bucket);
-  await ensureTable(standIns().dynamodb, table);
   // Credentials come from the SDK's default chain, as on Lambda (the execution role's keys are env vars there).
   vi.stubEnv("AWS_ACCESS_KEY_ID", "S3RVER");
   vi.stubEnv("AWS_SECRET_ACCESS_KEY", "S3RVER");
   env = {
-    [ENV.bucket]: bucket,
-    [ENV.table]: table,
+    ...(await lambdaStorageEnv(standIns())),
     [ENV.region]: "us-east-1",
-    [ENV.s3Endpoint]: standIns().s3Endpoint,
-    [ENV.dynamodbEndpoint]: standIns().dynamodbEndpoint,
     AWS_LAMBDA_FUNCTION_NAME: "floe-test",
   };
   handler = createHttpHandler(env, { writeLine: (l) => lines.push(l), writeError: (l) => errors.push(l) });

@@ -4,11 +4,9 @@
  * while the session is still open (streamed, not buffered), ending with the closing event.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { ensureBucket, ensureTable } from "../../functions/src/adapters/aws/ensure-resources.js";
-import { ENV } from "../../functions/src/config.js";
 import { createStreamHandler, type StreamHandler } from "../../functions/src/lambda/stream-handler.js";
 import { uniqueName, useStandIns } from "../support/standins.js";
-import { type HttpRequestSpec, httpEvent, lambdaContext } from "./events.js";
+import { type HttpRequestSpec, httpEvent, lambdaContext, lambdaStorageEnv } from "./events.js";
 import { installStreamingRuntime, invokeStreaming, uninstallStreamingRuntime } from "./streaming-runtime.js";
 
 const SSE_SESSION_MS = 1_500;
@@ -17,18 +15,9 @@ let env: Record<string, string>;
 let handler: StreamHandler;
 
 beforeAll(async () => {
-  const bucket = uniqueName("bucket");
-  const table = uniqueName("table");
-  await ensureBucket(standIns().s3, bucket);
-  await ensureTable(standIns().dynamodb, table);
   vi.stubEnv("AWS_ACCESS_KEY_ID", "S3RVER");
   vi.stubEnv("AWS_SECRET_ACCESS_KEY", "S3RVER");
-  env = {
-    [ENV.bucket]: bucket,
-    [ENV.table]: table,
-    [ENV.s3Endpoint]: standIns().s3Endpoint,
-    [ENV.dynamodbEndpoint]: standIns().dynamodbEndpoint,
-  };
+  env = await lambdaStorageEnv(standIns());
   installStreamingRuntime();
   handler = createStreamHandler(env, { writeLine: () => {}, sseSessionMsMax: SSE_SESSION_MS });
 });

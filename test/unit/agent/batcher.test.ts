@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FloeError } from "../../../client/src/errors.js";
-import { Batcher } from "../../../functions/src/agent/batcher.js";
+import { Batcher, type BatcherOptions } from "../../../functions/src/agent/batcher.js";
 import type { AppendOutcome, PartitionAppend } from "../../../functions/src/engine/append-types.js";
 import type { TopicMeta } from "../../../functions/src/engine/model.js";
 import { DEFAULT_TOPIC_CONFIG } from "../../../functions/src/engine/topic-config.js";
@@ -24,6 +24,17 @@ function append(bytes: number, partition = 0): PartitionAppend {
     firstTimestamp: 0,
     maxTimestamp: 0,
   };
+}
+
+/** A batcher with test defaults: group commit off, 1 MiB budgets, one flush at a time. */
+function batcherWith(options: Partial<BatcherOptions> & Pick<BatcherOptions, "flush" | "lingerMs">): Batcher {
+  return new Batcher({
+    flushBytesMin: 1 << 30,
+    segmentBytesMax: 1 << 20,
+    inflightBytesMax: 1 << 20,
+    maxConcurrentFlushes: 1,
+    ...options,
+  });
 }
 
 /** A flush that records what it was given and answers each append with its index. */
@@ -51,14 +62,7 @@ describe("Batcher", () => {
   it("puts requests arriving within linger into one flush and answers each in order", async () => {
     // Prepare
     const f = recordingFlush();
-    const batcher = new Batcher({
-      flushBytesMin: 1 << 30,
-      flush: f.flush,
-      lingerMs: 20,
-      segmentBytesMax: 1 << 20,
-      inflightBytesMax: 1 << 20,
-      maxConcurrentFlushes: 2,
-    });
+    const batcher = batcherWith({ flush: f.flush, lingerMs: 20, maxConcurrentFlushes: 2 });
     // Act
     const [a, b] = await Promise.all([
       batcher.append([append(10), append(10, 1)]),
@@ -73,12 +77,10 @@ describe("Batcher", () => {
 
   it("flushes at once when the segment size is reached, without waiting for linger", async () => {
     const f = recordingFlush();
-    const batcher = new Batcher({
-      flushBytesMin: 1 << 30,
+    const batcher = batcherWith({
       flush: f.flush,
       lingerMs: 60_000,
       segmentBytesMax: 100,
-      inflightBytesMax: 1 << 20,
       maxConcurrentFlushes: 2,
     });
     await batcher.append([append(100)]);
@@ -88,13 +90,11 @@ describe("Batcher", () => {
   it("answers throttled with Retry-After past the in-flight byte limit and changes nothing", async () => {
     const f = recordingFlush();
     const open = f.hold();
-    const batcher = new Batcher({
-      flushBytesMin: 1 << 30,
+    const batcher = batcherWith({
       flush: f.flush,
       lingerMs: 0,
       segmentBytesMax: 1000,
       inflightBytesMax: 150,
-      maxConcurrentFlushes: 1,
     });
     const first = batcher.append([append(100)]);
     const refused = batcher.append([append(100)]);
@@ -109,14 +109,7 @@ describe("Batcher", () => {
   it("lets appends join a batch waiting for a flush slot, so batches grow under load", async () => {
     const f = recordingFlush();
     const open = f.hold();
-    const batcher = new Batcher({
-      flushBytesMin: 1 << 30,
-      flush: f.flush,
-      lingerMs: 0,
-      segmentBytesMax: 1000,
-      inflightBytesMax: 1 << 20,
-      maxConcurrentFlushes: 1,
-    });
+    const batcher = batcherWith({ flush: f.flush, lingerMs: 0, segmentBytesMax: 1000 });
     const all = [
       batcher.append([append(10)]),
       batcher.append([append(10)]),
@@ -132,14 +125,7 @@ describe("Batcher", () => {
     // Prepare: one flush slot, held busy; a small batch waits for it (cut by the linger).
     const f = recordingFlush();
     const open = f.hold();
-    const batcher = new Batcher({
-      flushBytesMin: 1 << 30,
-      flush: f.flush,
-      lingerMs: 5,
-      segmentBytesMax: 100,
-      inflightBytesMax: 1 << 20,
-      maxConcurrentFlushes: 1,
-    });
+    const batcher = batcherWith({ flush: f.flush, lingerMs: 5, segmentBytesMax: 100 });
     const running = batcher.append([append(100)]); // full segment: flushes at once
     const waiting = batcher.append([append(10)]);
     await new Promise((r) => setTimeout(r, 30)); // the linger cuts it; it waits for the slot
@@ -154,14 +140,7 @@ describe("Batcher", () => {
 
   it("flushes what it accepted on close and refuses appends afterwards", async () => {
     const f = recordingFlush();
-    const batcher = new Batcher({
-      flushBytesMin: 1 << 30,
-      flush: f.flush,
-      lingerMs: 60_000,
-      segmentBytesMax: 1 << 20,
-      inflightBytesMax: 1 << 20,
-      maxConcurrentFlushes: 2,
-    });
+    const batcher = batcherWith({ flush: f.flush, lingerMs: 60_000, maxConcurrentFlushes: 2 });
     const accepted = batcher.append([append(10)]);
     await batcher.close();
     expect((await accepted)[0]).toMatchObject({ ok: true });
@@ -169,14 +148,7 @@ describe("Batcher", () => {
   });
 
   it("rejects every request of a flush that throws", async () => {
-    const batcher = new Batcher({
-      flushBytesMin: 1 << 30,
-      flush: () => Promise.reject(new Error("crash")),
-      lingerMs: 5,
-      segmentBytesMax: 1 << 20,
-      inflightBytesMax: 1 << 20,
-      maxConcurrentFlushes: 1,
-    });
+    const batcher = batcherWith({ flush: () => Promise.reject(new Error("crash")), lingerMs: 5 });
     const results = await Promise.allSettled([batcher.append([append(1)]), batcher.append([append(1)])]);
     expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
     expect(batcher.inflight).toBe(0);
@@ -186,14 +158,7 @@ describe("Batcher", () => {
     // Prepare: a linger far beyond the test, so only group commit can flush.
     const f = recordingFlush();
     const open = f.hold();
-    const batcher = new Batcher({
-      flush: f.flush,
-      lingerMs: 60_000,
-      segmentBytesMax: 1 << 20,
-      flushBytesMin: 100,
-      inflightBytesMax: 1 << 20,
-      maxConcurrentFlushes: 1,
-    });
+    const batcher = batcherWith({ flush: f.flush, lingerMs: 60_000, flushBytesMin: 100 });
     // Act
     const first = batcher.append([append(100)]); // idle and worth a PUT: goes at once
     const small = batcher.append([append(60)]); // a flush is running: waits...
