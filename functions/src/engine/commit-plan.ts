@@ -113,6 +113,13 @@ export function planCommit(
   nowMs: number,
   limits: ProducerLimits = DEFAULT_PRODUCER_LIMITS,
 ): CommitPlan {
+  if (head.deleted) {
+    // A tombstone written by topic deletion: this incarnation takes no more appends, ever. The
+    // caller's cached topic is stale; its retry re-reads the topic (topic-store.ts tombstoneHead).
+    const name = placed[0]?.append.topic.name ?? head.topicId;
+    const error = new FloeError("topic_not_found", `topic ${name} was deleted`, { topic: name });
+    return { outcomes: placed.map(() => ({ ok: false, error })), entries: [], nextHead: undefined };
+  }
   const producers: Record<string, ProducerState> = structuredClone(head.producers);
   let nextOffset = head.nextOffset;
   let lastTimestamp = head.lastTimestamp;

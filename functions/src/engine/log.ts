@@ -109,6 +109,8 @@ export class FloeLog {
       ...(options.crashHook ? { crashHook: options.crashHook } : {}),
       ...(options.random ? { random: options.random } : {}),
       onHead: (head) => {
+        // A tombstoned head: the topic we cached was deleted; the caller's retry must look again.
+        if (head.deleted) this.topics.forgetIncarnation(head.topicId);
         this.rememberHead(head);
         for (const listener of this.headListeners) listener(head);
       },
@@ -184,10 +186,14 @@ export class FloeLog {
   /** The partition's head: from memory when younger than `maxAgeMs`, else a consistent read. */
   async head(topic: TopicMeta, partition: number, maxAgeMs = 0): Promise<PartitionHead> {
     const cached = this.heads.get(partitionPk(topic.topicId, partition));
-    if (cached && maxAgeMs > 0 && this.options.clock.now() - cached.atMs <= maxAgeMs) return cached.head;
-    const head = await this.committer.readHead(topic.topicId, partition);
-    if (!head)
+    const head =
+      cached && maxAgeMs > 0 && this.options.clock.now() - cached.atMs <= maxAgeMs
+        ? cached.head
+        : await this.committer.readHead(topic.topicId, partition);
+    if (!head || head.deleted) {
+      this.topics.forgetIncarnation(topic.topicId);
       throw new FloeError("topic_not_found", `topic ${topic.name} was deleted`, { topic: topic.name });
+    }
     return head;
   }
 

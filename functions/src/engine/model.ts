@@ -83,6 +83,12 @@ export interface PartitionHead {
   pending: IndexEntry[];
   producers: Record<string, ProducerState>;
   version: number;
+  /**
+   * Set by topic deletion (topic-store.ts): this incarnation is gone. A writer or reader that
+   * still caches the topic reads the tombstone and answers topic_not_found; a writer holding an
+   * older head fails its version condition. Never cleared: a re-created topic has a new topicId.
+   */
+  deleted?: boolean;
 }
 
 export function emptyHead(topicId: string, partition: number): PartitionHead {
@@ -182,6 +188,8 @@ export function headToItem(h: PartitionHead): ManifestItem {
       appended_bytes: h.appendedBytes,
       pending: h.pending.map(entryToData),
       producers,
+      // Only on tombstones: a live head stays as small as before (it is rewritten by every commit).
+      ...(h.deleted ? { deleted: true } : {}),
     },
   };
 }
@@ -212,13 +220,38 @@ export function headFromItem(item: ManifestItem): PartitionHead {
     pending: ((d.pending ?? []) as ItemData[]).map(entryFromData),
     producers,
     version: item.version,
+    ...(d.deleted === true ? { deleted: true } : {}),
   };
   if (head.logStartOffset > head.nextOffset)
     throw new Error(`corrupt head ${item.pk}: log start past next offset`);
   return head;
 }
 
+/**
+ * The topic item's life: `live`, then `deleting` (the delete has started: its heads are being
+ * tombstoned), then `deleted` (a tombstone that remembers the incarnation and the delete's
+ * request id until a topic of the same name is created over it). See docs/design/manifest.md.
+ */
+export type TopicState = "live" | "deleting" | "deleted";
+
+/** The topic item as stored: the topic plus its life-cycle state and request ids. */
+export interface TopicRecord {
+  meta: TopicMeta;
+  state: TopicState;
+  /** `Floe-Request-Id` of the create that made this incarnation (a retried create answers 201). */
+  createRequestId?: string;
+  /** `Floe-Request-Id` of the delete of this incarnation (a retried delete answers 204). */
+  deleteRequestId?: string;
+  /** The delete request id of the incarnation this one replaced (a late retried delete of it is a no-op). */
+  priorDeleteRequestId?: string;
+}
+
 export function topicToItem(t: TopicMeta): ManifestItem {
+  return topicRecordToItem({ meta: t, state: "live" });
+}
+
+export function topicRecordToItem(r: TopicRecord): ManifestItem {
+  const t = r.meta;
   return {
     pk: TOPICS_PK,
     sk: topicSk(t.name),
@@ -229,6 +262,10 @@ export function topicToItem(t: TopicMeta): ManifestItem {
       partitions: t.partitions,
       config: { ...t.config },
       created_at: t.createdAt,
+      state: r.state,
+      ...(r.createRequestId !== undefined ? { create_request_id: r.createRequestId } : {}),
+      ...(r.deleteRequestId !== undefined ? { delete_request_id: r.deleteRequestId } : {}),
+      ...(r.priorDeleteRequestId !== undefined ? { prior_delete_request_id: r.priorDeleteRequestId } : {}),
     },
   };
 }
@@ -242,5 +279,25 @@ export function topicFromItem(item: ManifestItem): TopicMeta {
     config: d.config as TopicConfig,
     createdAt: num(d, "created_at"),
     version: item.version,
+  };
+}
+
+export function topicRecordFromItem(item: ManifestItem): TopicRecord {
+  const d = item.data;
+  // Items written before the life cycle existed have no state: they are live topics.
+  const state = d.state === undefined ? "live" : d.state;
+  if (state !== "live" && state !== "deleting" && state !== "deleted")
+    throw new Error(`corrupt topic item ${item.sk}: state ${JSON.stringify(state)}`);
+  const optional = (field: string): string | undefined =>
+    typeof d[field] === "string" ? (d[field] as string) : undefined;
+  const createRequestId = optional("create_request_id");
+  const deleteRequestId = optional("delete_request_id");
+  const priorDeleteRequestId = optional("prior_delete_request_id");
+  return {
+    meta: topicFromItem(item),
+    state,
+    ...(createRequestId !== undefined ? { createRequestId } : {}),
+    ...(deleteRequestId !== undefined ? { deleteRequestId } : {}),
+    ...(priorDeleteRequestId !== undefined ? { priorDeleteRequestId } : {}),
   };
 }

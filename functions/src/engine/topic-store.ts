@@ -1,16 +1,25 @@
-/** Topic metadata in the manifest: create, describe, grow, reconfigure, delete. */
+/**
+ * Topic metadata in the manifest: create, describe, grow, reconfigure, delete.
+ *
+ * A topic item lives through `live` → `deleting` → `deleted` (model.ts TopicState); each step is
+ * one conditional write, and deletion tombstones every partition head of the incarnation between
+ * the two, so that an agent still caching the topic can never have an append acknowledged into a
+ * deleted incarnation (docs/design/manifest.md § Topic deletion).
+ */
 import { randomUUID } from "node:crypto";
 import { FloeError } from "../../../client/src/errors.js";
 import type { Clock } from "../ports/clock.js";
 import { ConditionFailedError, type ManifestStore } from "../ports/manifest-store.js";
-import { TOPICS_PK, topicSk } from "./keys.js";
+import { HEAD_SK, partitionPk, TOPICS_PK, topicSk } from "./keys.js";
 import {
   emptyHead,
+  headFromItem,
   headToItem,
   type TopicConfig,
   type TopicMeta,
-  topicFromItem,
-  topicToItem,
+  type TopicRecord,
+  topicRecordFromItem,
+  topicRecordToItem,
 } from "./model.js";
 import {
   DEFAULT_TOPIC_CONFIG,
@@ -26,45 +35,90 @@ export interface TopicStoreOptions {
   cacheTtlMs: number;
 }
 
+/** Conditional writes tried before a contended topic change answers `unavailable` (retriable). */
+const TOPIC_ATTEMPTS = 5;
+/** Head tombstone attempts per partition: each lost race means a commit landed, so this is generous. */
+const TOMBSTONE_ATTEMPTS = 20;
+/** Head writes in flight while creating or tombstoning a topic's partitions. */
+const HEAD_CONCURRENCY = 16;
+/** Topic names remembered by the cache (each entry is one small TopicMeta). */
+const CACHE_ENTRIES_MAX = 10_000;
+
 export class TopicStore {
   private readonly cache = new Map<string, { topic: TopicMeta | undefined; at: number }>();
 
   constructor(private readonly options: TopicStoreOptions) {}
 
-  async create(name: string, partitions: number, config?: unknown): Promise<TopicMeta> {
+  /**
+   * Creates the topic. With `requestId` (the caller's `Floe-Request-Id`) a retry of a create that
+   * already succeeded answers the topic again instead of `topic_exists`, if its settings match.
+   */
+  async create(name: string, partitions: number, config?: unknown, requestId?: string): Promise<TopicMeta> {
     validateTopicName(name);
     validatePartitionCount(partitions);
-    const topic: TopicMeta = {
-      name,
-      topicId: randomUUID(),
-      partitions,
-      config: mergeTopicConfig(DEFAULT_TOPIC_CONFIG, config),
-      createdAt: this.options.clock.now(),
-      version: 1,
-    };
+    const settings = mergeTopicConfig(DEFAULT_TOPIC_CONFIG, config);
+    const topicId = randomUUID();
     // Heads first, under the new (still invisible) topic id; the topic item makes them visible
     // atomically. A crash in between leaves only unreachable heads, never a half-made topic.
-    await this.createHeads(topic.topicId, 0, partitions);
-    try {
-      await this.options.manifest.put(topicToItem(topic), { kind: "absent" });
-    } catch (error) {
-      if (error instanceof ConditionFailedError)
+    await this.createHeads(topicId, 0, partitions);
+    for (let attempt = 0; attempt < TOPIC_ATTEMPTS; attempt++) {
+      const existing = await this.readRecord(name);
+      if (existing?.state === "live") {
+        const ours = existing.meta.topicId === topicId; // our put landed, its reply was lost
+        const retried =
+          requestId !== undefined &&
+          existing.createRequestId === requestId &&
+          existing.meta.partitions === partitions &&
+          sameConfig(existing.meta.config, settings);
+        if (ours || retried) return this.remember(existing.meta);
         throw new FloeError("topic_exists", `topic ${name} already exists`, { topic: name });
-      throw error;
+      }
+      if (existing?.state === "deleting") {
+        // An older incarnation's delete is half done (crashed or still running): finish it first,
+        // so that no head of that incarnation can still take appends once the name is reused.
+        await this.finishDelete(existing);
+        continue;
+      }
+      const topic: TopicMeta = {
+        name,
+        topicId,
+        partitions,
+        config: settings,
+        createdAt: this.options.clock.now(),
+        version: (existing?.meta.version ?? 0) + 1,
+      };
+      const record: TopicRecord = {
+        meta: topic,
+        state: "live",
+        ...(requestId !== undefined ? { createRequestId: requestId } : {}),
+        ...(existing?.deleteRequestId !== undefined
+          ? { priorDeleteRequestId: existing.deleteRequestId }
+          : {}),
+      };
+      try {
+        // Over a tombstone: conditional on its version, so two creates racing over it cannot both win.
+        await this.options.manifest.put(
+          topicRecordToItem(record),
+          existing ? { kind: "version", version: existing.meta.version } : { kind: "absent" },
+        );
+        return this.remember(topic);
+      } catch (error) {
+        if (!(error instanceof ConditionFailedError)) throw error;
+        // Somebody wrote the item (or our own put landed): read it again and decide.
+      }
     }
-    this.cache.set(name, { topic, at: this.options.clock.now() });
-    return topic;
+    throw new FloeError("unavailable", `topic ${name} is being changed concurrently; try again`, {}, 1);
   }
 
-  /** Undefined when the topic does not exist. `fresh` bypasses the cache. */
+  /** Undefined when the topic does not exist (or is being deleted). `fresh` bypasses the cache. */
   async get(name: string, fresh = false): Promise<TopicMeta | undefined> {
     const cached = this.cache.get(name);
     if (!fresh && cached && this.options.clock.now() - cached.at < this.options.cacheTtlMs)
       return cached.topic;
-    const item = await this.options.manifest.get(TOPICS_PK, topicSk(name));
-    const topic = item ? topicFromItem(item) : undefined;
+    const record = await this.readRecord(name);
+    const topic = record?.state === "live" ? record.meta : undefined;
     this.cache.set(name, { topic, at: this.options.clock.now() });
-    if (this.cache.size > 10_000) this.cache.delete(this.cache.keys().next().value!);
+    if (this.cache.size > CACHE_ENTRIES_MAX) this.cache.delete(this.cache.keys().next().value!);
     return topic;
   }
 
@@ -75,6 +129,14 @@ export class TopicStore {
     return topic;
   }
 
+  /**
+   * Drops cached lookups of the incarnation `topicId`: called when a tombstoned head shows it was
+   * deleted, so the next lookup (the caller's retry) reads the topic item again.
+   */
+  forgetIncarnation(topicId: string): void {
+    for (const [name, entry] of this.cache) if (entry.topic?.topicId === topicId) this.cache.delete(name);
+  }
+
   async list(): Promise<TopicMeta[]> {
     const topics: TopicMeta[] = [];
     let cursor: string | undefined;
@@ -83,7 +145,10 @@ export class TopicStore {
         prefix: "t#",
         ...(cursor ? { cursor } : {}),
       });
-      for (const item of page.items) topics.push(topicFromItem(item));
+      for (const item of page.items) {
+        const record = topicRecordFromItem(item);
+        if (record.state === "live") topics.push(record.meta);
+      }
       cursor = page.cursor;
     } while (cursor);
     return topics;
@@ -91,9 +156,11 @@ export class TopicStore {
 
   /** Grows the partition count and/or changes config; the partition count never shrinks. */
   async alter(name: string, changes: { partitions?: number; config?: unknown }): Promise<TopicMeta> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const current = await this.get(name, true);
-      if (!current) throw new FloeError("topic_not_found", `topic ${name} does not exist`, { topic: name });
+    for (let attempt = 0; attempt < TOPIC_ATTEMPTS; attempt++) {
+      const record = await this.readRecord(name);
+      if (record?.state !== "live")
+        throw new FloeError("topic_not_found", `topic ${name} does not exist`, { topic: name });
+      const current = record.meta;
       const partitions =
         changes.partitions === undefined ? current.partitions : validatePartitionCount(changes.partitions);
       if (partitions < current.partitions) {
@@ -107,9 +174,13 @@ export class TopicStore {
       await this.createHeads(current.topicId, current.partitions, partitions);
       const next: TopicMeta = { ...current, partitions, config, version: current.version + 1 };
       try {
-        await this.options.manifest.put(topicToItem(next), { kind: "version", version: current.version });
-        this.cache.set(name, { topic: next, at: this.options.clock.now() });
-        return next;
+        // Version-conditional: a delete that marked the topic `deleting` meanwhile makes this fail,
+        // so a partition added here can never escape that delete's tombstones.
+        await this.options.manifest.put(topicRecordToItem({ ...record, meta: next }), {
+          kind: "version",
+          version: current.version,
+        });
+        return this.remember(next);
       } catch (error) {
         if (!(error instanceof ConditionFailedError)) throw error;
       }
@@ -118,40 +189,159 @@ export class TopicStore {
   }
 
   /**
-   * Removes the topic. Its partitions' heads, entries and objects stay under the old topic id,
-   * unreachable, until maintenance collects them; a topic created again under the same name gets a
-   * new id and starts at offset 0.
+   * Deletes the topic: marks its item `deleting`, tombstones every partition head of the
+   * incarnation, then turns the item into a `deleted` tombstone. Entries and objects stay under
+   * the old topic id, unreachable, until maintenance collects them; a topic created again under
+   * the same name gets a new id and starts at offset 0.
+   *
+   * With `requestId` (the caller's `Floe-Request-Id`) a retry of a delete that already succeeded
+   * answers success instead of `topic_not_found`. A delete that finds the topic `deleting` (a
+   * crashed or concurrent delete) finishes it and succeeds.
    */
-  async delete(name: string): Promise<void> {
-    const current = await this.get(name, true);
-    if (!current) throw new FloeError("topic_not_found", `topic ${name} does not exist`, { topic: name });
-    try {
-      await this.options.manifest.delete(TOPICS_PK, topicSk(name), {
-        kind: "version",
-        version: current.version,
-      });
-    } catch (error) {
-      if (!(error instanceof ConditionFailedError)) throw error;
-      throw new FloeError("unavailable", `topic ${name} changed while being deleted; try again`, {}, 1);
+  async delete(name: string, requestId?: string): Promise<void> {
+    validateTopicName(name);
+    for (let attempt = 0; attempt < TOPIC_ATTEMPTS; attempt++) {
+      const record = await this.readRecord(name);
+      const notFound = new FloeError("topic_not_found", `topic ${name} does not exist`, { topic: name });
+      if (!record) throw notFound;
+      const retried = requestId !== undefined;
+      if (record.state === "deleted") {
+        if (retried && record.deleteRequestId === requestId) return;
+        throw notFound;
+      }
+      if (record.state === "live") {
+        // Our delete finished and the name was created again since: deleting the new topic would be wrong.
+        if (retried && record.priorDeleteRequestId === requestId) return;
+        const marked: TopicRecord = {
+          ...withoutDeleteId(record),
+          meta: { ...record.meta, version: record.meta.version + 1 },
+          state: "deleting",
+          ...(requestId !== undefined ? { deleteRequestId: requestId } : {}),
+        };
+        try {
+          // Version-conditional: an alter that grew the topic meanwhile must be seen, or its new
+          // partitions would escape the tombstones below.
+          await this.options.manifest.put(topicRecordToItem(marked), {
+            kind: "version",
+            version: record.meta.version,
+          });
+        } catch (error) {
+          if (!(error instanceof ConditionFailedError)) throw error;
+          continue;
+        }
+        await this.finishDelete(marked);
+        return;
+      }
+      await this.finishDelete(record);
+      return;
     }
-    this.cache.set(name, { topic: undefined, at: this.options.clock.now() });
+    throw new FloeError("unavailable", `topic ${name} changed while being deleted; try again`, {}, 1);
+  }
+
+  /** Tombstones every head of a `deleting` incarnation, then turns its item into a `deleted` tombstone. */
+  private async finishDelete(record: TopicRecord): Promise<void> {
+    const { meta } = record;
+    this.cache.set(meta.name, { topic: undefined, at: this.options.clock.now() });
+    await this.forEachPartition(0, meta.partitions, (p) => this.tombstoneHead(meta.topicId, p));
+    const done: TopicRecord = {
+      ...record,
+      meta: { ...meta, version: meta.version + 1 },
+      state: "deleted",
+    };
+    try {
+      await this.options.manifest.put(topicRecordToItem(done), { kind: "version", version: meta.version });
+    } catch (error) {
+      // From `deleting` the only move is to `deleted`: somebody else finished this delete.
+      if (!(error instanceof ConditionFailedError)) throw error;
+    }
+    this.forgetIncarnation(meta.topicId);
+    this.cache.set(meta.name, { topic: undefined, at: this.options.clock.now() });
+  }
+
+  /**
+   * Makes one head of a deleted incarnation a tombstone (a no-op when it already is one).
+   *
+   *   stale agent A (caches topic)       head p (v=7)                     delete (agent B)
+   *   read head v=7 ───────────────────────┤
+   *                                        ◀──── put head v=8 deleted if v=7: ok
+   *   put head v=8 next=110 if v=7: FAILS ▶
+   *   re-read: v=8 deleted ───────────────▶ plan refuses: topic_not_found, topic cache dropped
+   * Without the tombstone A's head write would succeed on the orphaned head and its records would
+   * be acknowledged into an incarnation no reader can reach any more. A head that does not exist
+   * (never expected: heads precede their topic item) gets a tombstone put-if-absent.
+   */
+  private async tombstoneHead(topicId: string, partition: number): Promise<void> {
+    for (let attempt = 0; attempt < TOMBSTONE_ATTEMPTS; attempt++) {
+      const item = await this.options.manifest.get(partitionPk(topicId, partition), HEAD_SK);
+      try {
+        if (!item) {
+          const tombstone = { ...emptyHead(topicId, partition), version: 1, deleted: true };
+          await this.options.manifest.put(headToItem(tombstone), { kind: "absent" });
+          return;
+        }
+        const head = headFromItem(item);
+        if (head.deleted) return;
+        await this.options.manifest.put(headToItem({ ...head, deleted: true, version: head.version + 1 }), {
+          kind: "version",
+          version: head.version,
+        });
+        return;
+      } catch (error) {
+        if (!(error instanceof ConditionFailedError)) throw error;
+        // A commit moved the head (or our own write landed): read it again.
+      }
+    }
+    // The topic stays `deleting` (invisible; a create under its name finishes the delete first).
+    throw new FloeError(
+      "unavailable",
+      `partition ${partition} kept changing while being deleted; try the delete again`,
+      {},
+      1,
+    );
+  }
+
+  private async readRecord(name: string): Promise<TopicRecord | undefined> {
+    const item = await this.options.manifest.get(TOPICS_PK, topicSk(name));
+    return item ? topicRecordFromItem(item) : undefined;
+  }
+
+  private remember(topic: TopicMeta): TopicMeta {
+    this.cache.set(topic.name, { topic, at: this.options.clock.now() });
+    return topic;
   }
 
   private async createHeads(topicId: string, from: number, to: number): Promise<void> {
-    const CONCURRENCY = 16;
-    for (let start = from; start < to; start += CONCURRENCY) {
-      const batch: Promise<void>[] = [];
-      for (let p = start; p < Math.min(to, start + CONCURRENCY); p++) {
-        batch.push(
-          this.options.manifest
-            .put(headToItem({ ...emptyHead(topicId, p), version: 1 }), { kind: "absent" })
-            .catch((error: unknown) => {
-              // Already there: a retried alter or create; heads are never reset.
-              if (!(error instanceof ConditionFailedError)) throw error;
-            }),
-        );
+    await this.forEachPartition(from, to, async (p) => {
+      try {
+        await this.options.manifest.put(headToItem({ ...emptyHead(topicId, p), version: 1 }), {
+          kind: "absent",
+        });
+      } catch (error) {
+        // Already there: a retried alter or create; heads are never reset.
+        if (!(error instanceof ConditionFailedError)) throw error;
       }
+    });
+  }
+
+  private async forEachPartition(from: number, to: number, fn: (p: number) => Promise<void>): Promise<void> {
+    for (let start = from; start < to; start += HEAD_CONCURRENCY) {
+      const batch: Promise<void>[] = [];
+      for (let p = start; p < Math.min(to, start + HEAD_CONCURRENCY); p++) batch.push(fn(p));
       await Promise.all(batch);
     }
   }
+}
+
+function withoutDeleteId(record: TopicRecord): TopicRecord {
+  const { deleteRequestId: _dropped, ...rest } = record;
+  return rest;
+}
+
+/** Topic configs are flat maps of numbers and strings: equal when every key has the same value. */
+function sameConfig(a: TopicConfig, b: TopicConfig): boolean {
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  const ra = a as unknown as Record<string, unknown>;
+  const rb = b as unknown as Record<string, unknown>;
+  return ka.length === kb.length && ka.every((k) => ra[k] === rb[k]);
 }
