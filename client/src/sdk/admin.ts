@@ -4,7 +4,9 @@
  * users type and what the server validates.
  */
 
-import { pathOf, type Transport } from "./transport.js";
+import { FloeError } from "../errors.js";
+import { backoffMs, sleep } from "./backoff.js";
+import { pathOf, type RequestSpec, type Transport } from "./transport.js";
 import { arr, int, type Json, obj, optInt, optStr, str } from "./wire.js";
 
 /** Kafka-named topic settings; the server rejects unknown keys. */
@@ -178,12 +180,39 @@ function listOf(value: unknown, field: string): unknown[] {
   return arr(obj(value, "reply")[field], field);
 }
 
+/** Attempts of one create or delete whose earlier attempts failed retriably (lost reply, 503, 429). */
+export const ADMIN_ATTEMPTS_MAX = 5;
+
+/** A fresh idempotency key (`Floe-Request-Id`): Web Crypto, available in Node and browsers. */
+function newRequestId(): string {
+  return globalThis.crypto.randomUUID();
+}
+
 /** Topic and group administration. Get one from `client.admin`. */
 export class Admin {
   constructor(private readonly transport: Transport) {}
 
   /**
-   * Creates a topic; fails with `topic_exists` (409) if it already exists.
+   * Sends a create or delete with one `Floe-Request-Id` for all its attempts and retries what
+   * failed retriably. The id makes a retry after a lost reply safe: the server answers it as it
+   * answered the attempt whose reply was lost (docs/api-decisions.md § Topics).
+   */
+  private async idempotent(spec: RequestSpec): Promise<unknown> {
+    const headers = { ...spec.headers, "Floe-Request-Id": newRequestId() };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.transport.json({ ...spec, headers });
+      } catch (error) {
+        if (!(error instanceof FloeError) || !error.retriable || attempt >= ADMIN_ATTEMPTS_MAX) throw error;
+        await sleep(backoffMs(attempt, error), spec.signal);
+        if (spec.signal?.aborted) throw error;
+      }
+    }
+  }
+
+  /**
+   * Creates a topic; fails with `topic_exists` (409) if it already exists. Retried with the same
+   * `Floe-Request-Id` when a reply is lost, so a create that succeeded resolves, never `topic_exists`.
    *
    * @example
    * await client.admin.createTopic("orders", { partitions: 6, config: { "retention.ms": 86_400_000 } });
@@ -194,7 +223,7 @@ export class Admin {
   ): Promise<TopicDescription> {
     const body: Json = { name, partitions: options.partitions ?? 1 };
     if (options.config) body.config = options.config;
-    const reply = await this.transport.json({ method: "POST", path: pathOf("v1", "topics"), json: body });
+    const reply = await this.idempotent({ method: "POST", path: pathOf("v1", "topics"), json: body });
     return reply === undefined ? this.describeTopic(name) : topicOf(reply);
   }
 
@@ -241,13 +270,14 @@ export class Admin {
   }
 
   /**
-   * Deletes a topic and its data.
+   * Deletes a topic and its data; fails with `topic_not_found` (404) if there is none. Retried with
+   * the same `Floe-Request-Id` when a reply is lost, so a delete that succeeded resolves.
    *
    * @example
    * await client.admin.deleteTopic("scratch");
    */
   async deleteTopic(name: string): Promise<void> {
-    await this.transport.json({ method: "DELETE", path: pathOf("v1", "topics", name) });
+    await this.idempotent({ method: "DELETE", path: pathOf("v1", "topics", name) });
   }
 
   /**

@@ -43,6 +43,25 @@ export const CreateTopicRequest = z
   })
   .openapi("CreateTopicRequest");
 
+/**
+ * The caller's id for one create or delete, the same on each retry of it. The server keeps it in
+ * the topic item (create) or its tombstone (delete), so a retry after a lost response answers
+ * success as the first attempt did (docs/api-decisions.md § Topics). Without it: Kafka's answers.
+ */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+export const RequestIdHeaders = z.object({
+  "Floe-Request-Id": z
+    .string()
+    .regex(REQUEST_ID_PATTERN, "must be 1 to 128 characters of A-Z a-z 0-9 . _ : -")
+    .optional()
+    .openapi({
+      description:
+        "Idempotency key of this create or delete (e.g. a UUID), reused by every retry of it: a retry " +
+        "of a create that succeeded answers 201 (same settings), of a delete that succeeded 204.",
+      example: "3f1c2a9e-7b1d-4c55-9a0e-2f6d8e4b1a77",
+    }),
+});
+
 export const AlterTopicRequest = z
   .strictObject({
     partitions: partitionCount.optional().openapi({ description: "the partition count may only grow" }),

@@ -9,6 +9,7 @@ import { errorResponses, TopicParams } from "../schemas.js";
 import {
   AlterTopicRequest,
   CreateTopicRequest,
+  RequestIdHeaders,
   type TopicDescription,
   TopicDescription as TopicDescriptionSchema,
   TopicList,
@@ -30,7 +31,7 @@ const createTopicRoute = createRoute({
   method: "post",
   path: "/v1/topics",
   summary: "Create a topic",
-  request: { body: jsonBody("CreateTopicRequest") },
+  request: { headers: RequestIdHeaders, body: jsonBody("CreateTopicRequest") },
   responses: {
     201: describedTopic("created"),
     ...errorResponses("topic_exists", "request_too_large", "unsupported_media_type"),
@@ -70,7 +71,7 @@ const deleteTopicRoute = createRoute({
   method: "delete",
   path: "/v1/topics/{topic}",
   summary: "Delete a topic (its data is collected by maintenance)",
-  request: { params: TopicParams },
+  request: { params: TopicParams, headers: RequestIdHeaders },
   responses: { 204: { description: "deleted" }, ...errorResponses("topic_not_found") },
 });
 
@@ -110,9 +111,11 @@ export function registerTopicRoutes(app: OpenAPIHono, deps: AppDeps): void {
   const bodyLimit = deps.limits.requestBytesMax;
 
   app.openapi(createTopicRoute, async (c) => {
+    const requestId = c.req.valid("header")["Floe-Request-Id"];
     const body = await readJsonBody(c.req.raw, bodyLimit, CreateTopicRequest);
-    const topic = await deps.log.topics.create(body.name, body.partitions ?? 1, body.config);
-    // A new topic's partitions are all empty: no need to read the heads just written.
+    const topic = await deps.log.topics.create(body.name, body.partitions ?? 1, body.config, requestId);
+    // A new topic's partitions are all empty: no need to read the heads just written. A retried
+    // create (same Floe-Request-Id) gets the same answer as its first attempt.
     const partitions = Array.from({ length: topic.partitions }, (_, partition) => ({
       partition,
       high_watermark: 0,
@@ -148,7 +151,7 @@ export function registerTopicRoutes(app: OpenAPIHono, deps: AppDeps): void {
 
   app.openapi(deleteTopicRoute, async (c) => {
     const { topic: name } = c.req.valid("param");
-    await deps.log.topics.delete(name);
+    await deps.log.topics.delete(name, c.req.valid("header")["Floe-Request-Id"]);
     return c.body(null, 204);
   });
 }
