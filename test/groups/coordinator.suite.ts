@@ -220,7 +220,47 @@ export function coordinatorSuite(
       expect(await coordinator.fetchOffsets("g")).toEqual([]);
     });
 
-    it("costs what docs/design/groups.md says: a steady heartbeat 1 read + 1 write, a commit of k partitions 1 + k reads and k writes", async () => {
+    it("drops a deleted topic's offsets: a topic created again starts without them, and a holder of the old one cannot commit into it", async () => {
+      // Prepare: the group has committed offset 5 on orders/0.
+      const { coordinator, log } = await fixture(await newManifest(), 1);
+      const a = await coordinator.join("g", { topics: ["orders"], sessionTimeoutMs: TIMEOUT });
+      await coordinator.commit("g", {
+        memberId: a.memberId,
+        generation: a.generation,
+        offsets: [{ topic: "orders", partition: 0, offset: 5 }],
+      });
+      expect(await coordinator.fetchOffsets("g")).toMatchObject([{ topic: "orders", offset: 5 }]);
+      // Act: the topic is deleted and created again; A, still holding the old incarnation, commits.
+      await log.topics.delete("orders");
+      await log.topics.create("orders", 1);
+      const inherited = await coordinator.fetchOffsets("g", "orders");
+      const zombie = await failure(
+        coordinator.commit("g", {
+          memberId: a.memberId,
+          generation: a.generation,
+          offsets: [{ topic: "orders", partition: 0, offset: 7 }],
+        }),
+      );
+      const afterZombie = await coordinator.fetchOffsets("g");
+      await coordinator.leave("g", a.memberId);
+      const b = await coordinator.join("g", { topics: ["orders"], sessionTimeoutMs: TIMEOUT });
+      await coordinator.commit("g", {
+        memberId: b.memberId,
+        generation: b.generation,
+        offsets: [{ topic: "orders", partition: 0, offset: 2 }],
+      });
+      // Assess: absent until the new incarnation's own commit; that one is not held back by the old 5.
+      expect(inherited).toEqual([]);
+      expect(zombie.code).toBe("stale_generation");
+      expect(afterZombie).toEqual([]);
+      expect(await coordinator.fetchOffsets("g")).toMatchObject([
+        { topic: "orders", partition: 0, offset: 2 },
+      ]);
+      const described = await coordinator.describe("g");
+      expect(described.offsets).toMatchObject([{ topic: "orders", partition: 0, committedOffset: 2 }]);
+    });
+
+    it("costs what docs/design/groups.md says: a steady heartbeat 1 read + 1 write, a commit of k partitions of one topic 2 + k reads and k writes", async () => {
       // Prepare
       const counting = new CountingManifestStore(await newManifest());
       const { coordinator } = await fixture(counting, 4);
@@ -236,7 +276,8 @@ export function coordinatorSuite(
       const commit = diff(counting.counts, beforeCommit);
       // Assess
       expect(beat).toEqual({ get: 1, put: 1, delete: 0, query: 0 });
-      expect(commit).toEqual({ get: 1 + offsets.length, put: offsets.length, delete: 0, query: 0 });
+      // 1 state read + 1 topic read (its incarnation) + k offset reads.
+      expect(commit).toEqual({ get: 2 + offsets.length, put: offsets.length, delete: 0, query: 0 });
     });
 
     it("describes members, assignment, committed offsets and lag, and lists groups", async () => {

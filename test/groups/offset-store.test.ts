@@ -40,10 +40,10 @@ describe("OffsetStore fences", () => {
     // Prepare
     const offsets = store();
     await offsets.ensureFence("g", p0, fenceOf("A", 3));
-    await offsets.commit("g", p0, fenceOf("A", 3), 10, "", await offsets.read("g", p0));
+    await offsets.commit("g", p0, fenceOf("A", 3), 10, "", await offsets.read("g", p0), "t1");
     await offsets.ensureFence("g", p0, fenceOf("B", 5));
     // Act
-    const zombie = await offsets.commit("g", p0, fenceOf("A", 3), 50, "", await offsets.read("g", p0));
+    const zombie = await offsets.commit("g", p0, fenceOf("A", 3), 50, "", await offsets.read("g", p0), "t1");
     // Assess
     expect(zombie).toBe("fenced");
     expect((await offsets.read("g", p0))?.offset).toBe(10);
@@ -54,8 +54,8 @@ describe("OffsetStore fences", () => {
     const offsets = store();
     await offsets.ensureFence("g", p0, fenceOf("B", 10));
     // Act
-    const refused = await offsets.reset("g", p0, "i1", 9, 0);
-    const allowed = await offsets.reset("g", p0, "i1", 10, 0);
+    const refused = await offsets.reset("g", p0, "i1", 9, 0, "t1");
+    const allowed = await offsets.reset("g", p0, "i1", 10, 0, "t1");
     // Assess
     expect(refused).toBe("active");
     expect(allowed).toBe("reset");

@@ -32,7 +32,7 @@ import {
   newGroupState,
 } from "./group-state.js";
 import { GroupStore } from "./group-store.js";
-import { type Fence, type OffsetRecord, OffsetStore, sameFence } from "./offset-store.js";
+import { type Fence, type OffsetRecord, OffsetStore, ofIncarnation, sameFence } from "./offset-store.js";
 import { isMissingPartition, type PartitionDirectory } from "./partition-directory.js";
 import { applyHeartbeat, applyJoin, applyLeave, liveMember, type PartitionCounts } from "./reconcile.js";
 import {
@@ -259,17 +259,31 @@ export class GroupCoordinator {
         }
         return { incarnation: state.incarnation, member: member.id, since: h.since } satisfies Fence;
       });
+      const topicIds = await this.options.partitions.topicIds([...new Set(commits.map((c) => c.topic))]);
       const current = await mapLimit(commits, CONCURRENCY, (c) => this.offsets.read(group, c));
       commits.forEach((c, i) => {
         const record = current[i];
         if (record && !sameFence(record.fence, fences[i]!)) {
           throw stale(`${c.topic}/${c.partition} has been handed to another member`, member, c);
         }
+        const topicId = topicIds.get(c.topic);
+        if (topicId === undefined)
+          throw new FloeError("topic_not_found", `topic ${c.topic} does not exist`, { topic: c.topic });
+        // The member was granted the partition in an incarnation of the topic since deleted: its
+        // position belongs to the old log and must not land on the new one. Rejoining re-grants it.
+        const grantedIn = record?.fence?.topicId;
+        if (grantedIn !== undefined && grantedIn !== topicId)
+          throw stale(
+            `topic ${c.topic} was deleted and created again since ${c.topic}/${c.partition} was granted; rejoin`,
+            member,
+            c,
+          );
       });
       const results = await mapLimit(commits, CONCURRENCY, (c, i) =>
         retrying(this.retryOptions(`commit ${group} ${c.topic}/${c.partition}`), async (retry) => {
           const record = retry === 0 ? current[i] : await this.offsets.read(group, c);
-          return this.offsets.commit(group, c, fences[i]!, c.offset, c.metadata ?? "", record);
+          const topicId = topicIds.get(c.topic)!;
+          return this.offsets.commit(group, c, fences[i]!, c.offset, c.metadata ?? "", record, topicId);
         }),
       );
       const lost = commits.filter((_, i) => results[i] === "fenced");
@@ -295,7 +309,7 @@ export class GroupCoordinator {
       validateGroupName(group);
       if (topic !== undefined) validateTopicName(topic);
       if (!(await this.store.read(group))) throw groupNotFound(group);
-      return (await this.offsets.list(group, topic)).flatMap(committed);
+      return (await this.currentOffsets(group, topic)).flatMap(committed);
     });
   }
 
@@ -306,7 +320,7 @@ export class GroupCoordinator {
       if (!state) throw groupNotFound(group);
       const now = this.options.clock.now();
       const live = state.members.filter((m) => isLive(m, now));
-      const records = await this.offsets.list(group);
+      const records = await this.currentOffsets(group);
       const counts = await this.options.partitions.partitionCounts([
         ...new Set([...live.flatMap((m) => m.topics), ...records.map((r) => r.topic)]),
       ]);
@@ -377,6 +391,11 @@ export class GroupCoordinator {
       const targets = await mapLimit(partitions, CONCURRENCY, (partition) =>
         this.resetOffsetOf(request, partition),
       );
+      const topicId = (await this.options.partitions.topicIds([request.topic])).get(request.topic);
+      if (topicId === undefined)
+        throw new FloeError("topic_not_found", `topic ${request.topic} does not exist`, {
+          topic: request.topic,
+        });
       const outcomes = await mapLimit(partitions, CONCURRENCY, (partition, i) =>
         retrying(this.retryOptions(`reset ${group} ${request.topic}/${partition}`), () =>
           this.offsets.reset(
@@ -385,6 +404,7 @@ export class GroupCoordinator {
             state.incarnation,
             state.epoch,
             targets[i]!,
+            topicId,
           ),
         ),
       );
@@ -422,15 +442,21 @@ export class GroupCoordinator {
       const state = await update();
       const member = state.members.find((m) => m.id === memberId)!;
       const fresh = member.assigned.filter((h) => h.since > known);
-      const outcomes = await mapLimit(fresh, CONCURRENCY, (h) =>
-        retrying(this.retryOptions(`fence ${group} ${h.topic}/${h.partition}`), () =>
+      const topicIds =
+        fresh.length === 0
+          ? new Map<string, string>()
+          : await this.options.partitions.topicIds([...new Set(fresh.map((h) => h.topic))]);
+      const outcomes = await mapLimit(fresh, CONCURRENCY, (h) => {
+        const topicId = topicIds.get(h.topic);
+        return retrying(this.retryOptions(`fence ${group} ${h.topic}/${h.partition}`), () =>
           this.offsets.ensureFence(group, h, {
             incarnation: state.incarnation,
             member: memberId,
             since: h.since,
+            ...(topicId !== undefined ? { topicId } : {}),
           }),
-        ),
-      );
+        );
+      });
       if (outcomes.every((o) => o === "fenced")) return this.assignmentOf(member);
     }
     throw new FloeError(
@@ -439,6 +465,17 @@ export class GroupCoordinator {
       {},
       1,
     );
+  }
+
+  /**
+   * The group's offset items whose offsets belong to their topic's current incarnation: those of
+   * a topic deleted (and maybe created again) since are left out, as Kafka drops them, so a
+   * re-created topic starts per the reset policy instead of skipping records.
+   */
+  private async currentOffsets(group: string, topic?: string): Promise<OffsetRecord[]> {
+    const records = await this.offsets.list(group, topic);
+    const ids = await this.options.partitions.topicIds([...new Set(records.map((r) => r.topic))]);
+    return records.filter((r) => ofIncarnation(r, ids.get(r.topic)));
   }
 
   private assignmentOf(member: GroupMember): MemberAssignment {

@@ -28,11 +28,22 @@ export interface Fence {
   incarnation: string;
   member: string;
   since: number;
+  /**
+   * The topic incarnation (topicId) the partition was granted in. A commit finding another
+   * incarnation now is refused: the member was consuming a topic since deleted and created again.
+   */
+  topicId?: string;
 }
 
 export interface OffsetRecord extends TopicPartition {
   /** The next offset to read; null when only a fence has been written. */
   offset: number | null;
+  /**
+   * The topic incarnation (topicId) the offset was committed in; null for fence-only items and
+   * items written before incarnations were recorded. An offset of another incarnation than the
+   * topic's current one is treated as absent (Kafka drops a deleted topic's offsets).
+   */
+  topicId: string | null;
   metadata: string;
   committedAt: number | null;
   fence: Fence | null;
@@ -92,7 +103,7 @@ export class OffsetStore {
     }
     const next: OffsetRecord = current
       ? { ...current, fence }
-      : { ...tp, offset: null, metadata: "", committedAt: null, fence, version: 0 };
+      : { ...tp, offset: null, topicId: null, metadata: "", committedAt: null, fence, version: 0 };
     await this.write(group, next, current);
     return "fenced";
   }
@@ -116,19 +127,22 @@ export class OffsetStore {
     offset: number,
     metadata: string,
     current: OffsetRecord | undefined,
+    topicId: string,
   ): Promise<{ offset: number; metadata: string } | "fenced"> {
     if (current && !sameFence(current.fence, fence)) return "fenced";
-    if (current?.offset != null && current.offset > offset)
+    // An offset of an earlier incarnation of the topic is no progress to protect: overwrite it.
+    if (current?.offset != null && current.offset > offset && ofIncarnation(current, topicId))
       return { offset: current.offset, metadata: current.metadata };
     const base: OffsetRecord = current ?? {
       ...tp,
       offset: null,
+      topicId: null,
       metadata: "",
       committedAt: null,
       fence,
       version: 0,
     };
-    await this.write(group, { ...base, offset, metadata, committedAt: this.clock.now() }, current);
+    await this.write(group, { ...base, offset, topicId, metadata, committedAt: this.clock.now() }, current);
     return { offset, metadata };
   }
 
@@ -150,6 +164,7 @@ export class OffsetStore {
     incarnation: string,
     groupEpoch: number,
     offset: number,
+    topicId: string,
   ): Promise<"reset" | "active"> {
     const current = await this.read(group, tp);
     const fence = current?.fence ?? null;
@@ -157,12 +172,17 @@ export class OffsetStore {
     const base: OffsetRecord = current ?? {
       ...tp,
       offset: null,
+      topicId: null,
       metadata: "",
       committedAt: null,
       fence: null,
       version: 0,
     };
-    await this.write(group, { ...base, offset, metadata: "", committedAt: this.clock.now() }, current);
+    await this.write(
+      group,
+      { ...base, offset, topicId, metadata: "", committedAt: this.clock.now() },
+      current,
+    );
     return "reset";
   }
 
@@ -182,6 +202,14 @@ export class OffsetStore {
   }
 }
 
+/**
+ * Whether `record`'s offset belongs to the topic incarnation `topicId` (the topic's current one).
+ * Items from before incarnations were recorded (topicId null) are taken as current.
+ */
+export function ofIncarnation(record: OffsetRecord, topicId: string | undefined): boolean {
+  return record.topicId === null || record.topicId === topicId;
+}
+
 export function sameFence(a: Fence | null, b: Fence): boolean {
   return a !== null && a.incarnation === b.incarnation && a.member === b.member && a.since === b.since;
 }
@@ -189,10 +217,16 @@ export function sameFence(a: Fence | null, b: Fence): boolean {
 function recordToData(r: OffsetRecord): ItemData {
   return {
     offset: r.offset,
+    ...(r.topicId !== null ? { topic_id: r.topicId } : {}),
     metadata: r.metadata,
     committed_at: r.committedAt,
     fence: r.fence
-      ? { incarnation: r.fence.incarnation, member: r.fence.member, since: r.fence.since }
+      ? {
+          incarnation: r.fence.incarnation,
+          member: r.fence.member,
+          since: r.fence.since,
+          ...(r.fence.topicId !== undefined ? { topic_id: r.fence.topicId } : {}),
+        }
       : null,
   };
 }
@@ -205,10 +239,13 @@ function recordFromItem(tp: TopicPartition, item: ManifestItem): OffsetRecord {
   if (offset !== null && !isCount(offset)) throw corrupt(item, "offset");
   if (committedAt !== null && !Number.isSafeInteger(committedAt)) throw corrupt(item, "committed_at");
   if (typeof metadata !== "string") throw corrupt(item, "metadata");
+  const topicId = d.topic_id ?? null;
+  if (topicId !== null && typeof topicId !== "string") throw corrupt(item, "topic_id");
   return {
     topic: tp.topic,
     partition: tp.partition,
     offset: offset as number | null,
+    topicId,
     metadata,
     committedAt: committedAt as number | null,
     fence: fenceFromData(d.fence, item),
@@ -222,7 +259,13 @@ function fenceFromData(value: unknown, item: ManifestItem): Fence | null {
   const f = value as ItemData;
   if (typeof f.incarnation !== "string" || typeof f.member !== "string" || !isCount(f.since))
     throw corrupt(item, "fence");
-  return { incarnation: f.incarnation, member: f.member, since: f.since };
+  if (f.topic_id !== undefined && typeof f.topic_id !== "string") throw corrupt(item, "fence");
+  return {
+    incarnation: f.incarnation,
+    member: f.member,
+    since: f.since,
+    ...(typeof f.topic_id === "string" ? { topicId: f.topic_id } : {}),
+  };
 }
 
 function topicPartitionOfSk(sk: string): TopicPartition {

@@ -14,6 +14,11 @@ export interface PartitionTail {
 export interface PartitionDirectory {
   /** Partition count of each topic that exists (topics that do not are left out). */
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
+  /**
+   * The current incarnation (topicId) of each topic that exists, read fresh: committed offsets
+   * are checked against it, so a topic deleted and created again does not inherit them.
+   */
+  topicIds(topics: readonly string[]): Promise<Map<string, string>>;
   /** Throws FloeError topic_not_found / partition_not_found. */
   tail(topic: string, partition: number): Promise<PartitionTail>;
   /** Kafka's ListOffsets by timestamp: the first offset at or after it, else the high watermark. */
@@ -30,6 +35,14 @@ export function logPartitionDirectory(log: FloeLog): PartitionDirectory {
         if (meta) counts.set(topics[i]!, meta.partitions);
       });
       return counts;
+    },
+    async topicIds(topics) {
+      const metas = await Promise.all(topics.map((t) => log.topics.get(t, true)));
+      const ids = new Map<string, string>();
+      metas.forEach((meta, i) => {
+        if (meta) ids.set(topics[i]!, meta.topicId);
+      });
+      return ids;
     },
     async tail(topic, partition) {
       const tail = await log.tail(topic, partition);
