@@ -106,6 +106,21 @@ function incarnationSuite(name: string, stores: () => Promise<Stores>) {
       expect((await b.tail(topic, 0)).highWatermark).toBe(1);
     });
 
+    it("answers reads of a deleted incarnation topic_not_found, also from an agent caching it", async () => {
+      // Prepare
+      const s = await stores();
+      const a = cachingLog(s);
+      const b = freshLog(s);
+      const topic = uniqueName("t");
+      await b.topics.create(topic, 1);
+      expect(await appendVia(a, topic, "old-1")).toMatchObject({ ok: true });
+      // Act
+      await b.topics.delete(topic);
+      // Assess
+      await expect(valuesOf(a, topic)).rejects.toMatchObject({ code: "topic_not_found" });
+      await expect(a.tail(topic, 0)).rejects.toMatchObject({ code: "topic_not_found" });
+    });
+
     it("refuses an append from an agent that never wrote the partition (no cached head)", async () => {
       // Prepare
       const s = await stores();

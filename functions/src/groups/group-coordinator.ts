@@ -4,10 +4,12 @@
  *
  * Request costs (DynamoDB requests; S = state item size in KB, rounded up):
  *   join / heartbeat / leave   1 read (S/4 RCU) + 1 conditional write (S WCU), + per partition newly
- *                              granted to the caller: 1 read + 1 write of its offset item (fence);
+ *                              granted to the caller: 1 read + 1 write of its offset item (fence),
+ *                              + 1 topic read per topic granted;
  *                              + 1 retry of all that per lost race.
- *   commit of k partitions     1 state read + k offset reads + k conditional writes.
- *   fetch offsets              1 state read + 1 query page per 500 partitions.
+ *   commit of k partitions     1 state read + 1 topic read per topic (its incarnation) + k offset
+ *                              reads + k conditional writes.
+ *   fetch offsets              1 state read + 1 query page per 500 partitions + 1 topic read per topic.
  *   describe                   1 state read + offsets query + 1 head read per partition (lag).
  *   reset of k partitions      1 state read + k head reads + k offset reads + k conditional writes.
  */
