@@ -17,8 +17,8 @@
  * bits, key/value lengths >= -1 and header key lengths >= 0 that stay inside the record, a header
  * count that is not negative and fits in the record's remaining bytes, a record length equal to
  * the bytes its fields take, timestamps that stay safe integers, offset deltas exactly 0, 1, 2, …
- * (produced offsets are dense); then `recordCount` equal to the records present, with no bytes
- * after the last one, and `lastOffsetDelta = recordCount - 1`.
+ * (produced offsets are dense); then `recordCount` (at least 1) equal to the records present, with
+ * no bytes after the last one, and `lastOffsetDelta = recordCount - 1`.
  *
  * Anything this accepts, `decodeRecordBatches` decodes (the property test in
  * test/unit/format/validate-batch.test.ts holds the two together).
@@ -94,6 +94,9 @@ function validateOne(buf: Uint8Array, pos: number, index: number, budget: number
   const sizeBytes = batchSizeBytes(header);
   const recordsStart = pos + BATCH_HEADER_BYTES;
   const end = pos + sizeBytes;
+  // Kafka's LogValidator refuses empty batches from producers too (they only come from compaction).
+  if (header.recordCount < 1)
+    throw new FormatError("malformed", `${where}: a produced batch holds no record`);
   if (header.lastOffsetDelta !== header.recordCount - 1) {
     throw new FormatError(
       "malformed",
@@ -102,7 +105,6 @@ function validateOne(buf: Uint8Array, pos: number, index: number, budget: number
   }
   let reader: ByteReader;
   if (header.compression === "none") reader = new ByteReader(buf, recordsStart, end);
-  else if (header.recordCount === 0 && recordsStart === end) reader = new ByteReader(buf, end, end);
   else {
     try {
       reader = new ByteReader(lz4Decompress(buf.subarray(recordsStart, end), budget));
