@@ -82,7 +82,7 @@ describe("validateBatches", () => {
         expect(floe, kind).toBeInstanceOf(FloeError);
         expect((floe as FloeError).code).toBe("invalid_request");
       }),
-      { numRuns: 1500 },
+      { numRuns: 600 },
     );
     expect(seen.size).toBe(11);
   });
@@ -182,7 +182,7 @@ describe("validateBatches", () => {
           if (accepted) expect(() => decodeRecordBatches(bytes)).not.toThrow();
         },
       ),
-      { numRuns: 1000 },
+      { numRuns: 500 },
     );
   });
 
