@@ -16,6 +16,9 @@ export const ERROR_TABLE = {
   member_not_found: { status: 404, retriable: false, side_effect_free: true },
   route_not_found: { status: 404, retriable: false, side_effect_free: true },
   method_not_allowed: { status: 405, retriable: false, side_effect_free: true },
+  // Node's HTTP parser gave up waiting for the request's headers or body (headersTimeout,
+  // requestTimeout): nothing was read, so a retry on a faster link may work.
+  request_timeout: { status: 408, retriable: true, side_effect_free: true },
   topic_exists: { status: 409, retriable: false, side_effect_free: true },
   stale_generation: { status: 409, retriable: false, side_effect_free: true },
   // Kafka's NON_EMPTY_GROUP: offsets of a group can only be reset while no member is live.
@@ -27,9 +30,13 @@ export const ERROR_TABLE = {
   producer_fenced: { status: 412, retriable: false, side_effect_free: true },
   record_too_large: { status: 413, retriable: false, side_effect_free: true },
   request_too_large: { status: 413, retriable: false, side_effect_free: true },
+  // The request line alone is over the HTTP parser's header limit (16 KiB by default).
+  url_too_long: { status: 414, retriable: false, side_effect_free: true },
   unsupported_media_type: { status: 415, retriable: false, side_effect_free: true },
   offset_out_of_range: { status: 416, retriable: false, side_effect_free: true },
   throttled: { status: 429, retriable: true, side_effect_free: true },
+  // Request line and headers together are over the HTTP parser's limit.
+  headers_too_large: { status: 431, retriable: false, side_effect_free: true },
   internal: { status: 500, retriable: true, side_effect_free: false },
   // `unavailable` may follow a write whose outcome is unknown (e.g. the commit timed out):
   // retrying it is only safe with an idempotent producer.

@@ -7,6 +7,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ERROR_TABLE, isErrorCode } from "../../client/src/errors.js";
 import { encodeRecordBatch } from "../../client/src/format/index.js";
+import { corruptBatchArb } from "../unit/format/corrupt-batch.js";
 import { buildHarness, type Harness, TOKEN } from "./harness.js";
 
 interface BadRequest {
@@ -172,6 +173,11 @@ const emptyBatches = fc.oneof(
     .map((bytes) => post(partitionPath(0), bytes, "application/vnd.floe.batch")),
 );
 
+/** Right CRC, broken records (every kind in corrupt-batch.ts): 400, nothing stored. */
+const corruptBatches = fc
+  .tuple(corruptBatchArb(), fc.constantFrom(0, 1, 2))
+  .map(([{ bytes }, p]) => post(partitionPath(p), new Uint8Array(bytes), "application/vnd.floe.batch"));
+
 const badTopicNames = fc
   .tuple(
     fc.oneof(
@@ -267,6 +273,7 @@ const badRequest: fc.Arbitrary<BadRequest> = fc.oneof(
   badOffsets,
   badPartitions,
   emptyBatches,
+  corruptBatches,
   badTopicNames,
   sequences,
   staleMatchOffsets,

@@ -37,6 +37,12 @@ export type {
   RecordInput,
 } from "./types.js";
 export {
+  type ValidateBatchOptions,
+  type ValidatedBatch,
+  validateBatches,
+  validateBatchRecords,
+} from "./validate-batch.js";
+export {
   ByteReader,
   ByteWriter,
   sizeOfVarint,

@@ -1,15 +1,19 @@
 /**
  * Serves a runtime's app over HTTP with @hono/node-server and shuts down gracefully: stop
  * accepting connections, flush and acknowledge every append already accepted, end long-polls,
- * then close.
+ * then close. Requests Node's parser refuses get the error table's JSON (client-errors.ts).
  */
+import { maxHeaderSize } from "node:http";
 import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
+import { type ServerType, serve } from "@hono/node-server";
 import type { Runtime } from "../runtime.js";
+import { answerClientError } from "./client-errors.js";
 
 export interface RunningServer {
   url: string;
   port: number;
+  /** The Node server underneath (tests watch its connections). */
+  server: ServerType;
   close(): Promise<void>;
 }
 
@@ -20,6 +24,7 @@ export function startServer(runtime: Runtime, host: string, port: number): Promi
       resolve({
         url,
         port: info.port,
+        server,
         async close() {
           // Close the listener first (no new requests), then drain: accepted appends are still
           // written and answered on their open connections before the process exits.
@@ -33,5 +38,7 @@ export function startServer(runtime: Runtime, host: string, port: number): Promi
       });
     });
     server.once("error", reject);
+    const limit = ("maxHeaderSize" in server && Number(server.maxHeaderSize)) || maxHeaderSize;
+    server.on("clientError", (error, socket) => answerClientError(error, socket, limit));
   });
 }

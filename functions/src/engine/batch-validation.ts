@@ -1,10 +1,11 @@
 /**
- * Turns a client's record batches into a `PartitionAppend`: every batch is length- and
- * CRC-checked before anything is written, so a corrupt or oversized batch is a 400/413 that
- * changes nothing, never a poisoned segment.
+ * Turns a client's record batches into a `PartitionAppend`: every batch, and every record in it,
+ * is validated (validate-batch.ts: lengths, CRC, codec, each record's fields, dense offsets)
+ * before anything is written, so a corrupt or oversized batch is a 400/413 that changes nothing,
+ * never a poisoned segment.
  */
 import { FloeError } from "../../../client/src/errors.js";
-import { FormatError, splitBatches } from "../../../client/src/format/index.js";
+import { FormatError, validateBatches } from "../../../client/src/format/index.js";
 import type { PartitionAppend, ProducerStamp } from "./append-types.js";
 import type { TopicMeta } from "./model.js";
 
@@ -22,9 +23,9 @@ export function appendFromBatches(
   payload: Uint8Array,
   options: PayloadOptions = {},
 ): PartitionAppend {
-  let split: ReturnType<typeof splitBatches>;
+  let split: ReturnType<typeof validateBatches>;
   try {
-    split = splitBatches(payload);
+    split = validateBatches(payload);
   } catch (error) {
     if (error instanceof FormatError)
       throw new FloeError("invalid_request", `invalid record batch: ${error.message}`);

@@ -27,8 +27,8 @@ export function createApp(deps: AppDeps): OpenAPIHono {
       if (!result.success) throw describeIssues(validationTarget(result.target), result.error);
     },
   });
-  app.onError((error) => {
-    const failure = toFloeError(error, logError);
+  app.onError((error, c) => {
+    const failure = toFloeError(error, logError, { clientGone: c.req.raw.signal.aborted });
     const response = errorResponse(failure);
     if (failure.code === "unauthenticated") response.headers.set("WWW-Authenticate", 'Bearer realm="floe"');
     return response;

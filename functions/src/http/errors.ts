@@ -29,8 +29,33 @@ const HTTP_STATUS_CODES: Partial<Record<number, ErrorCode>> = {
   415: "unsupported_media_type",
 };
 
-/** Translates anything thrown while serving a request into a FloeError; logs what was unexpected. */
-export function toFloeError(error: unknown, log: ErrorLogger): FloeError {
+/** Node's errors for a peer that went away (`aborted` is ECONNRESET on an unfinished request body). */
+const DISCONNECT_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "ERR_STREAM_PREMATURE_CLOSE"]);
+
+/**
+ * True when `error` (or a cause of it) says the client disconnected: reset, broken pipe, a request
+ * body cut short, a reply stream closed early. Expected on any server, so never logged as a bug.
+ */
+export function isClientDisconnect(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && DISCONNECT_CODES.has(code)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
+/**
+ * Translates anything thrown while serving a request into a FloeError; logs what was unexpected.
+ * `clientGone` (the request's abort signal fired) or an error that says the client disconnected
+ * gives a quiet `invalid_request` nobody will read, never an "unexpected error" with a stack.
+ */
+export function toFloeError(
+  error: unknown,
+  log: ErrorLogger,
+  context: { clientGone?: boolean } = {},
+): FloeError {
   if (error instanceof FloeError) {
     if (error.code === "internal") log(error);
     return error;
@@ -48,6 +73,12 @@ export function toFloeError(error: unknown, log: ErrorLogger): FloeError {
   if (error instanceof HTTPException) {
     const code = HTTP_STATUS_CODES[error.status];
     if (code) return new FloeError(code, error.message || code);
+  }
+  if (context.clientGone || isClientDisconnect(error)) {
+    return new FloeError(
+      "invalid_request",
+      "the client closed the connection before the request was complete",
+    );
   }
   log(error);
   return new FloeError("internal", "internal error; the request may or may not have taken effect");

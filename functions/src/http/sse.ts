@@ -75,7 +75,7 @@ export async function openEventStream(
         data: JSON.stringify({ next_offset: offset }),
       });
     } catch (error) {
-      const failure = toFloeError(error, logError);
+      const failure = toFloeError(error, logError, { clientGone: stop.signal.aborted });
       await stream.writeSSE({ event: "error", data: JSON.stringify(failure.toJSON()) });
     } finally {
       c.req.raw.signal.removeEventListener("abort", abort);
