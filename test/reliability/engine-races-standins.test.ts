@@ -1,5 +1,5 @@
 /**
- * The race and crash scenarios again, through the AWS SDK against dynalite and s3rver (started
+ * The race and crash scenarios again (agents behind batchers, crashes replacing instances), through the AWS SDK against dynalite and s3rver (started
  * by this file): real conditional writes, real ranged GETs, real network interleavings.
  */
 import { describe, expect, it } from "vitest";
@@ -17,7 +17,7 @@ function expectClean(report: CheckReport, seed: number): void {
 }
 
 describe("concurrent writers over dynalite and s3rver", () => {
-  it("lose, duplicate and reorder nothing with lost responses and idempotent retries through other writers", async () => {
+  it("lose, duplicate and reorder nothing with lost responses, landed writes answered ConditionFailed and idempotent retries through other agents", async () => {
     const s = standIns();
     for (const seed of [1, 2]) {
       const report = await runRaceScenario({
