@@ -1,6 +1,7 @@
 /**
- * The race and crash scenarios again (agents behind batchers, crashes replacing instances), through the AWS SDK against dynalite and s3rver (started
- * by this file): real conditional writes, real ranged GETs, real network interleavings.
+ * The race and crash scenarios again (agents behind batchers, crashes replacing instances),
+ * through the AWS SDK against dynalite and s3rver (started by this file): real conditional
+ * writes, real ranged GETs, real network interleavings.
  */
 import { describe, expect, it } from "vitest";
 import { systemClock } from "../../functions/src/ports/clock.js";
