@@ -6,7 +6,7 @@
  * workload over deliberately broken protocols and must see it fail.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { MemoryManifestStore } from "../../functions/src/adapters/memory/memory-manifest-store.js";
 import { MemoryObjectStore } from "../../functions/src/adapters/memory/memory-object-store.js";
 import { appendFromBatches } from "../../functions/src/engine/batch-validation.js";
@@ -24,6 +24,10 @@ import {
 import { FakeClock } from "../support/fake-clock.js";
 import { FaultyManifestStore, ProcessDeadError, seededRandom } from "../support/faults.js";
 import { type CheckReport, formatReport } from "../support/history.js";
+
+// The verdict never depends on speed: a loaded machine (2 cores shared by many runs) only makes
+// these seeded runs slower, so they get room instead of the default 60 s.
+vi.setConfig({ testTimeout: 600_000 });
 
 /** Everything in memory with a fake clock: a seed replays exactly. */
 function runSeed(o: {

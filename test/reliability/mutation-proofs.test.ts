@@ -4,7 +4,7 @@
  * real protocol, where the very same workload must be clean. A suite nobody has seen fail proves
  * nothing. The mutants live in test/support/faults.ts (store wrappers: no engine change).
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { MemoryManifestStore } from "../../functions/src/adapters/memory/memory-manifest-store.js";
 import { MemoryObjectStore } from "../../functions/src/adapters/memory/memory-object-store.js";
 import type { AppendOutcome } from "../../functions/src/engine/append-types.js";
@@ -29,6 +29,10 @@ import {
   checkHistory,
   formatReport,
 } from "../support/history.js";
+
+// The verdict never depends on speed: a loaded machine (2 cores shared by many runs) only makes
+// these seeded runs slower, so they get room instead of the default 60 s.
+vi.setConfig({ testTimeout: 600_000 });
 
 type Wrap = (inner: ManifestStore) => ManifestStore;
 const real: Wrap = (inner) => inner;
