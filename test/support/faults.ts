@@ -4,6 +4,8 @@
  * does not know (testing.md § Faults to inject).
  */
 import {
+  ConditionFailedError,
+  type ItemData,
   type ManifestItem,
   type ManifestStore,
   type QueryOptions,
@@ -30,6 +32,12 @@ export interface FaultRates {
   failBefore: number;
   /** Apply the write, then throw as if the response was lost (it happened, the caller cannot tell). */
   loseResponse: number;
+  /**
+   * Conditional puts only: apply the write, then answer ConditionFailed, as when the response to a
+   * landed write is lost and the SDK's automatic retry of it hits the very condition it just made
+   * false. The caller must find its own write by evidence, not take this as "someone else won".
+   */
+  landThenConditionFail?: number;
   /** Up to this many event-loop turns of delay before each request: reorders concurrent requests. */
   maxDelayTurns?: number;
 }
@@ -44,10 +52,11 @@ async function delayTurns(random: () => number, rates: FaultRates): Promise<void
 export interface FaultStats {
   failedBefore: number;
   lostResponses: number;
+  landedThenConditionFailed: number;
 }
 
 export class FaultyManifestStore implements ManifestStore {
-  readonly stats: FaultStats = { failedBefore: 0, lostResponses: 0 };
+  readonly stats: FaultStats = { failedBefore: 0, lostResponses: 0, landedThenConditionFailed: 0 };
   enabled = true;
 
   constructor(
@@ -56,15 +65,20 @@ export class FaultyManifestStore implements ManifestStore {
     private readonly rates: FaultRates,
   ) {}
 
-  private roll(): "before" | "after" | "none" {
+  private roll(): "before" | "after" | "landed-condition" | "none" {
     if (!this.enabled) return "none";
     const r = this.random();
-    if (r < this.rates.failBefore) return "before";
-    if (r < this.rates.failBefore + this.rates.loseResponse) return "after";
+    const { failBefore, loseResponse } = this.rates;
+    if (r < failBefore) return "before";
+    if (r < failBefore + loseResponse) return "after";
+    if (r < failBefore + loseResponse + (this.rates.landThenConditionFail ?? 0)) return "landed-condition";
     return "none";
   }
 
-  private async run<T>(op: () => Promise<T>, isWrite: boolean): Promise<T> {
+  private async run<T>(
+    op: () => Promise<T>,
+    write?: { pk: string; sk: string; conditional: boolean },
+  ): Promise<T> {
     if (this.enabled) await delayTurns(this.random, this.rates);
     const fate = this.roll();
     if (fate === "before") {
@@ -72,29 +86,37 @@ export class FaultyManifestStore implements ManifestStore {
       throw new StoreUnavailableError("injected: request failed before reaching the manifest");
     }
     const result = await op();
-    if (fate === "after" && isWrite) {
+    if (fate === "after" && write) {
       this.stats.lostResponses++;
       throw new StoreUnavailableError("injected: response lost after the manifest applied the write");
+    }
+    if (fate === "landed-condition" && write?.conditional) {
+      this.stats.landedThenConditionFailed++;
+      throw new ConditionFailedError(write.pk, write.sk);
     }
     return result;
   }
 
   get(pk: string, sk: string): Promise<ManifestItem | undefined> {
-    return this.run(() => this.inner.get(pk, sk), false);
+    return this.run(() => this.inner.get(pk, sk));
   }
   put(item: ManifestItem, condition: WriteCondition): Promise<void> {
-    return this.run(() => this.inner.put(item, condition), true);
+    return this.run(() => this.inner.put(item, condition), {
+      pk: item.pk,
+      sk: item.sk,
+      conditional: condition.kind !== "none",
+    });
   }
   delete(pk: string, sk: string, condition?: WriteCondition): Promise<void> {
-    return this.run(() => this.inner.delete(pk, sk, condition), true);
+    return this.run(() => this.inner.delete(pk, sk, condition), { pk, sk, conditional: false });
   }
   query(pk: string, options?: QueryOptions): Promise<QueryPage> {
-    return this.run(() => this.inner.query(pk, options), false);
+    return this.run(() => this.inner.query(pk, options));
   }
 }
 
 export class FaultyObjectStore implements ObjectStore {
-  readonly stats: FaultStats = { failedBefore: 0, lostResponses: 0 };
+  readonly stats: FaultStats = { failedBefore: 0, lostResponses: 0, landedThenConditionFailed: 0 };
   enabled = true;
 
   constructor(
@@ -173,6 +195,177 @@ export class CountingManifestStore implements ManifestStore {
   }
   query(pk: string, options?: QueryOptions) {
     this.counts.query++;
+    return this.inner.query(pk, options);
+  }
+}
+
+/**
+ * A process's lifetime, shared by the store wrappers of one engine instance. Once `kill()`ed,
+ * every request the dead instance starts fails, and every request it had in flight loses its
+ * response (it may or may not have landed, depending on whether the store got it first): a
+ * SIGKILLed process's background work (entry writes, queued flushes, retries) cannot keep
+ * writing afterwards, and nothing it remembered survives.
+ */
+export class ProcessLife {
+  dead = false;
+  kill(): void {
+    this.dead = true;
+  }
+  async run<T>(op: () => Promise<T>): Promise<T> {
+    if (this.dead) throw new ProcessDeadError();
+    const result = await op();
+    if (this.dead) throw new ProcessDeadError();
+    return result;
+  }
+}
+
+/** Thrown inside a dead engine instance; its clients see their connection reset (unknown outcome). */
+export class ProcessDeadError extends Error {
+  constructor() {
+    super("injected: the process is dead");
+    this.name = "ProcessDeadError";
+  }
+}
+
+export class MortalManifestStore implements ManifestStore {
+  constructor(
+    private readonly inner: ManifestStore,
+    private readonly life: ProcessLife,
+  ) {}
+  get(pk: string, sk: string) {
+    return this.life.run(() => this.inner.get(pk, sk));
+  }
+  put(item: ManifestItem, condition: WriteCondition) {
+    return this.life.run(() => this.inner.put(item, condition));
+  }
+  delete(pk: string, sk: string, condition?: WriteCondition) {
+    return this.life.run(() => this.inner.delete(pk, sk, condition));
+  }
+  query(pk: string, options?: QueryOptions) {
+    return this.life.run(() => this.inner.query(pk, options));
+  }
+}
+
+export class MortalObjectStore implements ObjectStore {
+  constructor(
+    private readonly inner: ObjectStore,
+    private readonly life: ProcessLife,
+  ) {}
+  put(key: string, body: Uint8Array) {
+    return this.life.run(() => this.inner.put(key, body));
+  }
+  get(key: string, range?: ByteRange) {
+    return this.life.run(() => this.inner.get(key, range));
+  }
+  delete(key: string) {
+    return this.life.run(() => this.inner.delete(key));
+  }
+  list(prefix: string, options?: { cursor?: string; limit?: number }) {
+    return this.life.run(() => this.inner.list(prefix, options));
+  }
+}
+
+/**
+ * Runs `between` after the next head write lands and before its response is lost: another
+ * writer can then commit on top, moving our entry out of the head's `pending` into an index
+ * item before we look for it (the lost-response check must look there too).
+ */
+export class LoseNextHeadResponse implements ManifestStore {
+  private armed: (() => Promise<void>) | undefined;
+  constructor(private readonly inner: ManifestStore) {}
+  arm(between: () => Promise<void>): void {
+    this.armed = between;
+  }
+  async put(item: ManifestItem, condition: WriteCondition) {
+    const between = item.sk === "head" && condition.kind === "version" ? this.armed : undefined;
+    await this.inner.put(item, condition);
+    if (!between) return;
+    this.armed = undefined;
+    await between();
+    throw new StoreUnavailableError("injected: head write landed, response lost");
+  }
+  get(pk: string, sk: string) {
+    return this.inner.get(pk, sk);
+  }
+  delete(pk: string, sk: string, condition?: WriteCondition) {
+    return this.inner.delete(pk, sk, condition);
+  }
+  query(pk: string, options?: QueryOptions) {
+    return this.inner.query(pk, options);
+  }
+}
+
+// ---- Mutants: deliberately broken protocols the suites must catch (test/reliability/mutation-proofs) --
+
+/**
+ * MUTANT (test only): the lost-response check ignores index entries. Single-item reads of index
+ * entries (`e#…`) answer "absent"; only the committer reads entries that way (readers query), so
+ * after a lost head response it can find its commit only in the head's `pending`. Materialising
+ * pending entries stays correct (its put-if-absent fails harmlessly on an entry that exists).
+ */
+export class EntryBlindRecheckStore implements ManifestStore {
+  constructor(private readonly inner: ManifestStore) {}
+  async get(pk: string, sk: string) {
+    return sk.startsWith("e#") ? undefined : this.inner.get(pk, sk);
+  }
+  put(item: ManifestItem, condition: WriteCondition) {
+    return this.inner.put(item, condition);
+  }
+  delete(pk: string, sk: string, condition?: WriteCondition) {
+    return this.inner.delete(pk, sk, condition);
+  }
+  query(pk: string, options?: QueryOptions) {
+    return this.inner.query(pk, options);
+  }
+}
+
+/**
+ * MUTANT (test only): producer-state eviction. Every head write forgets every idempotent
+ * producer, as a head that evicted live producer state to make room would; a retry of a batch
+ * whose acknowledgement was lost is then taken for a new one and written again.
+ */
+export class ProducerEvictingStore implements ManifestStore {
+  constructor(private readonly inner: ManifestStore) {}
+  put(item: ManifestItem, condition: WriteCondition) {
+    const forgetful = item.sk === "head" ? { ...item, data: { ...item.data, producers: {} } } : item;
+    return this.inner.put(forgetful, condition);
+  }
+  get(pk: string, sk: string) {
+    return this.inner.get(pk, sk);
+  }
+  delete(pk: string, sk: string, condition?: WriteCondition) {
+    return this.inner.delete(pk, sk, condition);
+  }
+  query(pk: string, options?: QueryOptions) {
+    return this.inner.query(pk, options);
+  }
+}
+
+/**
+ * MUTANT (test only): the consumer-group lease fence is dropped. Reads of a group's state see
+ * every member's lease as never ending, so a member paused past its lease (a zombie) still
+ * passes the coordinator's "live member at this generation" check and its commit lands.
+ */
+const LEASE_NEVER_ENDS_MS = 100_000_000_000_000; // year 5138: far off, yet items still round-trip
+
+export class LeaseFenceDroppedStore implements ManifestStore {
+  constructor(private readonly inner: ManifestStore) {}
+  async get(pk: string, sk: string) {
+    const item = await this.inner.get(pk, sk);
+    if (!item || sk !== "state" || !Array.isArray(item.data.members)) return item;
+    const members = (item.data.members as ItemData[]).map((m) => ({
+      ...m,
+      lease_expires_at: LEASE_NEVER_ENDS_MS,
+    }));
+    return { ...item, data: { ...item.data, members } };
+  }
+  put(item: ManifestItem, condition: WriteCondition) {
+    return this.inner.put(item, condition);
+  }
+  delete(pk: string, sk: string, condition?: WriteCondition) {
+    return this.inner.delete(pk, sk, condition);
+  }
+  query(pk: string, options?: QueryOptions) {
     return this.inner.query(pk, options);
   }
 }

@@ -23,6 +23,12 @@ export interface AppendOp {
   error?: string;
   /** Written with an idempotent producer: a duplicate is then an anomaly, not a warning. */
   idempotent: boolean;
+  /**
+   * How many times the client sent `values` (1 unless it resent them after an unknown outcome).
+   * Only a value the client itself resent without idempotence may appear more than once, and at
+   * most this many times; any other duplicate was made by the log and is an anomaly.
+   */
+  sends?: number;
 }
 
 export interface ReadOp {
@@ -33,6 +39,8 @@ export interface ReadOp {
   records: { offset: number; value: string }[];
   /** The high watermark the read reported alongside its records. */
   highWatermark: number;
+  /** The offset the read asked to start at (when known): starting above it is a skip. */
+  from?: number;
   invokedAt: number;
   completedAt: number;
 }
@@ -54,7 +62,8 @@ export type AnomalyKind =
   | "non-monotonic"
   | "aborted read"
   | "early read"
-  | "phantom read";
+  | "phantom read"
+  | "skipped offset";
 
 export interface Anomaly {
   kind: AnomalyKind;
@@ -63,7 +72,7 @@ export interface Anomaly {
 
 export interface CheckReport {
   anomalies: Anomaly[];
-  /** Reported, not failed: a non-idempotent unknown-outcome write that landed twice. */
+  /** Reported, not failed: a value the client resent without idempotence that landed twice. */
   warnings: string[];
   counts: Record<AnomalyKind, number> & {
     acknowledged: number;
@@ -82,6 +91,7 @@ const KINDS: AnomalyKind[] = [
   "aborted read",
   "early read",
   "phantom read",
+  "skipped offset",
 ];
 
 export function checkHistory(history: Op[], finals: FinalRead[]): CheckReport {
@@ -169,11 +179,17 @@ export function checkHistory(history: Op[], finals: FinalRead[]): CheckReport {
           `${op.partition}: ${JSON.stringify(v)} failed definitely (${op.client}#${op.opId}) but was read`,
         );
       if (at.length > 1) {
-        if (op.idempotent || at.length > 2)
-          add("duplicate", `${op.partition}: ${JSON.stringify(v)} at offsets ${at.join(", ")}`);
+        // The log may only repeat what the client itself repeated: a resend without idempotence
+        // (at most once per send). A duplicate nobody resent was made by the engine.
+        const sends = op.sends ?? 1;
+        if (op.idempotent || sends < 2 || at.length > sends)
+          add(
+            "duplicate",
+            `${op.partition}: ${JSON.stringify(v)} at offsets ${at.join(", ")} (sent ${sends}x, ${op.idempotent ? "idempotent" : "not idempotent"})`,
+          );
         else
           warnings.push(
-            `${op.partition}: ${JSON.stringify(v)} (non-idempotent, unknown outcome retried) at offsets ${at.join(", ")}`,
+            `${op.partition}: ${JSON.stringify(v)} (resent ${sends}x without idempotence after an unknown outcome) at offsets ${at.join(", ")}`,
           );
       }
     });
@@ -199,15 +215,37 @@ export function checkHistory(history: Op[], finals: FinalRead[]): CheckReport {
       }
     }
   }
-  // Within one read, offsets strictly increase.
+  // Within one read, offsets strictly increase and are dense: every offset between the first
+  // and the last record returned was committed (it is below the last), so a jump is a skip.
+  const finalByPartition = new Map(finals.map((f) => [f.partition, f]));
   for (const r of reads) {
     for (let i = 1; i < r.records.length; i++) {
-      if (r.records[i]!.offset <= r.records[i - 1]!.offset)
+      const prev = r.records[i - 1]!.offset;
+      const next = r.records[i]!.offset;
+      if (next <= prev)
+        add("non-monotonic", `${r.partition}: read ${r.client}#${r.opId} went from ${prev} to ${next}`);
+      else if (next > prev + 1)
         add(
-          "non-monotonic",
-          `${r.partition}: read ${r.client}#${r.opId} went from ${r.records[i - 1]!.offset} to ${r.records[i]!.offset}`,
+          "skipped offset",
+          `${r.partition}: read ${r.client}#${r.opId} jumped from ${prev} to ${next}, skipping committed ${prev + 1}`,
         );
     }
+    // A read from `from` that starts above it, while `from` was committed (below the high
+    // watermark it reported) and is still in the log, skipped it.
+    const first = r.records[0];
+    const final = finalByPartition.get(r.partition);
+    if (
+      r.from !== undefined &&
+      first &&
+      first.offset > r.from &&
+      r.from < r.highWatermark &&
+      final &&
+      r.from >= final.logStartOffset
+    )
+      add(
+        "skipped offset",
+        `${r.partition}: read ${r.client}#${r.opId} from ${r.from} started at ${first.offset} though ${r.from} was committed`,
+      );
   }
 
   const counts = Object.fromEntries(

@@ -118,6 +118,8 @@ interface FetchReply {
   log_start_offset: number;
 }
 
+const TAIL_OFFSET = 20;
+
 async function readOnce(
   agent: string,
   topic: string,
@@ -128,14 +130,17 @@ async function readOnce(
   const invokedAt = Date.now();
   let records: ReadOp["records"] = [];
   let highWatermark = 0;
+  let from: number | undefined;
   try {
     const res = await fetch(
-      `${agent}/v1/topics/${topic}/partitions/${partition}/records?tail_offset=20&max_records=50`,
+      `${agent}/v1/topics/${topic}/partitions/${partition}/records?tail_offset=${TAIL_OFFSET}&max_records=50`,
       { signal: AbortSignal.timeout(10_000) },
     );
     if (res.ok) {
       const reply = (await res.json()) as FetchReply;
       highWatermark = reply.high_watermark;
+      // Where the server started, from the same head it answered with: the checker flags a skip.
+      from = Math.max(reply.log_start_offset, reply.high_watermark - TAIL_OFFSET);
       records = reply.records.map((r) => ({ offset: r.offset, value: r.value ?? "" }));
     }
   } catch {
@@ -148,6 +153,7 @@ async function readOnce(
     partition: `${partition}`,
     records,
     highWatermark,
+    ...(from !== undefined ? { from } : {}),
     invokedAt,
     completedAt: Date.now(),
   };

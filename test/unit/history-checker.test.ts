@@ -97,7 +97,7 @@ describe("history checker", () => {
     expect(report.counts["inconsistent offset"]).toBeGreaterThan(0);
   });
 
-  it("finds a duplicate of an idempotent write, and only warns for a non-idempotent unknown one", () => {
+  it("finds a duplicate of an idempotent write", () => {
     const dup = checkHistory(
       [append(1, ["a"], [0])],
       [
@@ -108,8 +108,29 @@ describe("history checker", () => {
       ],
     );
     expect(dup.counts.duplicate).toBe(1);
-    const warn = checkHistory(
-      [append(1, ["a"], undefined, "unknown", { idempotent: false })],
+  });
+
+  it("finds a duplicate the engine made of a non-idempotent write the client sent once", () => {
+    // Prepare: an unknown outcome, never resent by the client, yet in the log twice.
+    const history = [append(1, ["a"], undefined, "unknown", { idempotent: false })];
+    // Act
+    const report = checkHistory(history, [
+      final([
+        [0, "a"],
+        [1, "a"],
+      ]),
+    ]);
+    // Assess
+    expect(report.counts.duplicate).toBe(1);
+    expect(report.warnings).toEqual([]);
+  });
+
+  it("only warns for a non-idempotent value the client itself resent, and only up to its sends", () => {
+    // Prepare: the client resent "a" once without idempotence after an unknown outcome.
+    const resent = append(1, ["a"], undefined, "unknown", { idempotent: false, sends: 2 });
+    // Act
+    const twice = checkHistory(
+      [resent],
       [
         final([
           [0, "a"],
@@ -117,8 +138,66 @@ describe("history checker", () => {
         ]),
       ],
     );
-    expect(warn.anomalies).toEqual([]);
-    expect(warn.warnings).toHaveLength(1);
+    const thrice = checkHistory(
+      [resent],
+      [
+        final([
+          [0, "a"],
+          [1, "a"],
+          [2, "a"],
+        ]),
+      ],
+    );
+    // Assess
+    expect(twice.anomalies).toEqual([]);
+    expect(twice.warnings).toHaveLength(1);
+    expect(thrice.counts.duplicate).toBe(1);
+  });
+
+  it("finds a read that skips a committed offset inside what it returned", () => {
+    // Prepare: 0, 1, 2 are committed; a read returns 0 and 2.
+    const history = [
+      append(1, ["a", "b", "c"], [0, 1, 2]),
+      {
+        ...read(
+          2,
+          [
+            [0, "a"],
+            [2, "c"],
+          ],
+          3,
+        ),
+        from: 0,
+      },
+    ];
+    // Act
+    const report = checkHistory(history, [
+      final([
+        [0, "a"],
+        [1, "b"],
+        [2, "c"],
+      ]),
+    ]);
+    // Assess
+    expect(report.counts["skipped offset"]).toBe(1);
+  });
+
+  it("finds a read from a committed offset that starts above it", () => {
+    const history = [append(1, ["a", "b", "c"], [0, 1, 2]), { ...read(2, [[2, "c"]], 3), from: 1 }];
+    const report = checkHistory(history, [
+      final([
+        [0, "a"],
+        [1, "b"],
+        [2, "c"],
+      ]),
+    ]);
+    expect(report.counts["skipped offset"]).toBe(1);
+    // A read from below the log start (moved up by retention) that starts at the log start is fine.
+    const fine = checkHistory(
+      [append(1, ["c"], [2]), { ...read(2, [[2, "c"]], 3), from: 1 }],
+      [final([[2, "c"]], 2, 3)],
+    );
+    expect(fine.anomalies).toEqual([]);
   });
 
   it("finds a gap in the final read", () => {
