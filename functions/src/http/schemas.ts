@@ -6,6 +6,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { ERROR_TABLE, type ErrorCode } from "../../../client/src/errors.js";
+import { PRODUCER_ID_CHARS_MAX, PRODUCER_ID_PATTERN } from "../engine/append-types.js";
 
 // ---- scalars -----------------------------------------------------------------------------------
 
@@ -96,7 +97,13 @@ export const ProduceRequest = z
 
 export const ProducerStampJson = z
   .strictObject({
-    id: z.string().min(1).max(256),
+    id: z
+      .string()
+      .regex(
+        PRODUCER_ID_PATTERN,
+        `producer ids are 1-${PRODUCER_ID_CHARS_MAX} characters of [A-Za-z0-9._-] starting with a letter or digit`,
+      )
+      .openapi({ example: "orders-writer-1" }),
     epoch: z.number().int().min(0).max(0x7fff),
     sequence: z
       .number()
