@@ -61,7 +61,7 @@ export interface PlanLimits {
 
 export const DEFAULT_PLAN_LIMITS: PlanLimits = {
   producer: DEFAULT_PRODUCER_LIMITS,
-  // ~700 pending entries of ~180 bytes next to a full producer map. A head this big only happens
+  // ~560 pending entries of ~230 bytes (fewer beside a full producer map). A head this big only happens
   // when refused and accepted appends alternate in one flush; the usual head is under 1 KiB.
   headBytesMax: 128 * 1024,
 };
