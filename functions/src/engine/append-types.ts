@@ -9,6 +9,8 @@ import type { TopicMeta } from "./model.js";
  */
 export const PRODUCER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const PRODUCER_ID_CHARS_MAX = 64;
+/** The rule in words, for error messages and the OpenAPI document. */
+export const PRODUCER_ID_RULE = `producer ids are 1-${PRODUCER_ID_CHARS_MAX} characters of [A-Za-z0-9._-], starting with a letter or digit`;
 
 export function isValidProducerId(id: string): boolean {
   return PRODUCER_ID_PATTERN.test(id);

@@ -8,7 +8,7 @@ import {
   type AppendOutcome,
   isValidProducerId,
   type PartitionAppend,
-  PRODUCER_ID_CHARS_MAX,
+  PRODUCER_ID_RULE,
   type ProducerStamp,
 } from "./append-types.js";
 import { HeadBudget, type HeadScalars } from "./head-budget.js";
@@ -318,11 +318,7 @@ function judge(
   if (!isValidProducerId(stamp.id)) {
     return {
       kind: "reject",
-      error: new FloeError(
-        "invalid_request",
-        `producer ids are 1-${PRODUCER_ID_CHARS_MAX} characters of [A-Za-z0-9._-] starting with a letter or digit`,
-        { field: "producer.id" },
-      ),
+      error: new FloeError("invalid_request", PRODUCER_ID_RULE, { field: "producer.id" }),
     };
   }
   const state = producers.get(stamp.id);

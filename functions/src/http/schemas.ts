@@ -6,7 +6,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { ERROR_TABLE, type ErrorCode } from "../../../client/src/errors.js";
-import { PRODUCER_ID_CHARS_MAX, PRODUCER_ID_PATTERN } from "../engine/append-types.js";
+import { PRODUCER_ID_PATTERN, PRODUCER_ID_RULE } from "../engine/append-types.js";
 
 // ---- scalars -----------------------------------------------------------------------------------
 
@@ -99,11 +99,8 @@ export const ProducerStampJson = z
   .strictObject({
     id: z
       .string()
-      .regex(
-        PRODUCER_ID_PATTERN,
-        `producer ids are 1-${PRODUCER_ID_CHARS_MAX} characters of [A-Za-z0-9._-] starting with a letter or digit`,
-      )
-      .openapi({ example: "orders-writer-1" }),
+      .regex(PRODUCER_ID_PATTERN, PRODUCER_ID_RULE)
+      .openapi({ description: PRODUCER_ID_RULE, example: "orders-writer-1" }),
     epoch: z.number().int().min(0).max(0x7fff),
     sequence: z
       .number()
