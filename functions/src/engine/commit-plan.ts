@@ -43,7 +43,7 @@ export interface ProducerLimits {
 
 export const DEFAULT_PRODUCER_LIMITS: ProducerLimits = {
   // The head is rewritten by every commit and DynamoDB bills each KiB written: 64 producers are at
-  // most 64 x 380 bytes (~24 KiB, under the 32 KiB byte bound); the usual head is well under 1 KiB.
+  // most 64 x 411 bytes (~26 KiB, under the 32 KiB byte bound); the usual head is well under 1 KiB.
   maxProducersPerPartition: 64,
   producerStateBytesMax: 32 * 1024,
   producerStateTtlMs: 24 * 60 * 60 * 1000,
@@ -54,7 +54,7 @@ export interface PlanLimits {
   /**
    * Bytes the head item may take as DynamoDB counts them (item-size.ts), far below DynamoDB's
    * 400 KB item limit. Appends whose index entries would push the head past it are left for the
-   * next head write of the same commit (`CommitPlan.planned`).
+   * next head write of the same commit (see `CommitPlan.outcomes`).
    */
   headBytesMax: number;
 }
