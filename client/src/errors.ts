@@ -25,6 +25,9 @@ export const ERROR_TABLE = {
   group_not_empty: { status: 409, retriable: false, side_effect_free: true },
   // Kafka's GROUP_MAX_SIZE_REACHED: retriable, since members leave and leases expire.
   group_full: { status: 409, retriable: true, side_effect_free: true },
+  // A partition's idempotent-producer table is full (limits named in the details). Retriable:
+  // idle producers expire; known producers are never evicted to make room.
+  producer_limit: { status: 409, retriable: true, side_effect_free: true },
   out_of_order_sequence: { status: 409, retriable: false, side_effect_free: true },
   offset_mismatch: { status: 412, retriable: false, side_effect_free: true },
   producer_fenced: { status: 412, retriable: false, side_effect_free: true },

@@ -44,6 +44,7 @@ const BY_CODE: Record<ErrorCode, number> = {
   out_of_order_sequence: EXIT.conflict,
   offset_mismatch: EXIT.conflict,
   producer_fenced: EXIT.conflict,
+  producer_limit: EXIT.conflict,
   record_too_large: EXIT.rejected,
   request_too_large: EXIT.rejected,
   unsupported_media_type: EXIT.rejected,

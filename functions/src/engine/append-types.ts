@@ -1,6 +1,21 @@
 import type { FloeError } from "../../../client/src/errors.js";
 import type { TopicMeta } from "./model.js";
 
+/**
+ * Producer ids are 1-64 characters of [A-Za-z0-9._-], starting with a letter or digit (a binary
+ * body's int64 id is its decimal string, which always qualifies). Bounded, because every id is
+ * stored in the partition head on every commit; a leading letter or digit keeps names such as
+ * `__proto__` out, although the engine keys producers by a Map and would handle them.
+ */
+export const PRODUCER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const PRODUCER_ID_CHARS_MAX = 64;
+/** The rule in words, for error messages and the OpenAPI document. */
+export const PRODUCER_ID_RULE = `producer ids are 1-${PRODUCER_ID_CHARS_MAX} characters of [A-Za-z0-9._-], starting with a letter or digit`;
+
+export function isValidProducerId(id: string): boolean {
+  return PRODUCER_ID_PATTERN.test(id);
+}
+
 /** Kafka idempotent-producer identity of an append: id (string here), epoch, first sequence. */
 export interface ProducerStamp {
   id: string;

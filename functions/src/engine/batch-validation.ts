@@ -74,16 +74,29 @@ export function appendFromBatches(
 }
 
 /**
- * A binary body may carry Kafka's own idempotence fields in its batch headers. They are honoured
- * when every batch is stamped consistently (one producer, one epoch, consecutive sequences).
+ * A binary body may carry Kafka's own idempotence fields in its batch headers. Either no batch is
+ * stamped (producerId < 0, Kafka's NO_PRODUCER_ID) or every batch is, by one producer and epoch
+ * with consecutive sequences; anything else is refused. Honouring only the first batch's stamp
+ * (or none, when the first batch is unstamped) would let a resent body write the stamped batches
+ * again: their sequences would never be checked.
  */
 function producerFromBatches(
   headers: { producerId: number; producerEpoch: number; baseSequence: number; recordCount: number }[],
 ): ProducerStamp | undefined {
   const first = headers[0]!;
-  if (first.producerId < 0) return undefined;
+  if (first.producerId < 0) {
+    const stamped = headers.findIndex((h) => h.producerId >= 0);
+    if (stamped >= 0) {
+      throw new FloeError(
+        "invalid_request",
+        `record batch ${stamped} carries producer id ${headers[stamped]!.producerId} but batch 0 has none: all batches of one request must carry the same producer id and epoch, with consecutive sequences`,
+        { batch: stamped },
+      );
+    }
+    return undefined;
+  }
   let expected = first.baseSequence;
-  for (const h of headers) {
+  for (const [i, h] of headers.entries()) {
     if (
       h.producerId !== first.producerId ||
       h.producerEpoch !== first.producerEpoch ||
@@ -91,7 +104,8 @@ function producerFromBatches(
     ) {
       throw new FloeError(
         "invalid_request",
-        "batches of one request must share producer id and epoch with consecutive sequences",
+        `record batch ${i}: all batches of one request must carry the same producer id and epoch, with consecutive sequences`,
+        { batch: i },
       );
     }
     expected += h.recordCount;

@@ -4,25 +4,101 @@
  * passes `nowMs`. The I/O half (committer.ts) writes the result with one conditional put.
  */
 import { FloeError } from "../../../client/src/errors.js";
-import type { AppendOutcome, PartitionAppend, ProducerStamp } from "./append-types.js";
-import type { IndexEntry, PartitionHead, ProducerBatchMeta, ProducerState } from "./model.js";
+import {
+  type AppendOutcome,
+  isValidProducerId,
+  type PartitionAppend,
+  PRODUCER_ID_RULE,
+  type ProducerStamp,
+} from "./append-types.js";
+import { HeadBudget, type HeadScalars } from "./head-budget.js";
+import { DYNAMODB_ITEM_BYTES_MAX, mapMemberBytes, utf8Bytes } from "./item-size.js";
+import {
+  type IndexEntry,
+  type PartitionHead,
+  type ProducerBatchMeta,
+  type ProducerState,
+  producerToData,
+} from "./model.js";
 
 /** Kafka's broker keeps the last 5 batches per producer: that is what max.in.flight=5 needs. */
 export const PRODUCER_BATCHES_KEPT = 5;
 
 export interface ProducerLimits {
-  /** Producers remembered per partition; least recently used beyond this are forgotten. */
+  /**
+   * Producers remembered per partition. Past it a NEW producer's append is refused with
+   * `producer_limit` (retriable: idle producers expire); a known producer is never forgotten to
+   * make room, since a forgotten producer's retry would be written twice.
+   */
   maxProducersPerPartition: number;
+  /**
+   * Bytes the head's producer map may take, each producer counted at its worst case
+   * (`producerBytesMax`: its id, 5 batches, the largest numbers), so that a known producer's
+   * next batch can never push the map past it. A new producer that does not fit is refused too.
+   */
+  producerStateBytesMax: number;
   /** A producer idle longer than this is forgotten (Kafka: producer.id.expiration.ms, 1 day). */
   producerStateTtlMs: number;
 }
 
 export const DEFAULT_PRODUCER_LIMITS: ProducerLimits = {
-  // The head is rewritten by every commit and DynamoDB bills each KiB written: 64 producers of
-  // ~150 bytes each keep the worst-case head near 10 KiB; the usual head is well under 1 KiB.
+  // The head is rewritten by every commit and DynamoDB bills each KiB written: 64 producers are at
+  // most 64 x 411 bytes (~26 KiB, under the 32 KiB byte bound); the usual head is well under 1 KiB.
   maxProducersPerPartition: 64,
+  producerStateBytesMax: 32 * 1024,
   producerStateTtlMs: 24 * 60 * 60 * 1000,
 };
+
+export interface PlanLimits {
+  producer: ProducerLimits;
+  /**
+   * Bytes the head item may take as DynamoDB counts them (item-size.ts), far below DynamoDB's
+   * 400 KB item limit. Appends whose index entries would push the head past it are left for the
+   * next head write of the same commit (see `CommitPlan.outcomes`).
+   */
+  headBytesMax: number;
+}
+
+export const DEFAULT_PLAN_LIMITS: PlanLimits = {
+  producer: DEFAULT_PRODUCER_LIMITS,
+  // ~560 pending entries of ~230 bytes (fewer beside a full producer map). A head this big only happens
+  // when refused and accepted appends alternate in one flush; the usual head is under 1 KiB.
+  headBytesMax: 128 * 1024,
+};
+
+/** Room the head needs beside the producer map: its scalars and at least one pending entry. */
+const HEAD_BYTES_BESIDES_PRODUCERS_MIN = 4 * 1024;
+
+/** Refuses limits under which a head could not hold one entry next to a full producer map. */
+export function checkPlanLimits(limits: PlanLimits): void {
+  const { headBytesMax, producer } = limits;
+  if (headBytesMax > DYNAMODB_ITEM_BYTES_MAX)
+    throw new RangeError(
+      `headBytesMax ${headBytesMax} is above DynamoDB's item limit ${DYNAMODB_ITEM_BYTES_MAX}`,
+    );
+  if (headBytesMax < producer.producerStateBytesMax + HEAD_BYTES_BESIDES_PRODUCERS_MIN) {
+    throw new RangeError(
+      `headBytesMax ${headBytesMax} must exceed producerStateBytesMax ${producer.producerStateBytesMax} by ${HEAD_BYTES_BESIDES_PRODUCERS_MIN}`,
+    );
+  }
+}
+
+/** The most one producer's state can take: the largest numbers everywhere, 5 batches. */
+const PRODUCER_VALUE_BYTES_MAX = (() => {
+  const n = -Number.MAX_SAFE_INTEGER; // 16 digits and a sign: the largest a stored number can be
+  const batch = { firstSequence: n, lastSequence: n, baseOffset: n, lastOffset: n, timestamp: n };
+  const worst: ProducerState = {
+    epoch: n,
+    updatedAt: n,
+    batches: Array.from({ length: PRODUCER_BATCHES_KEPT }, () => batch),
+  };
+  return mapMemberBytes("", producerToData(worst));
+})();
+
+/** The most one producer can add to the head's producer map (its id and its worst-case state). */
+export function producerBytesMax(id: string): number {
+  return utf8Bytes(id) + PRODUCER_VALUE_BYTES_MAX;
+}
 
 export interface PlacedAppend {
   append: PartitionAppend;
@@ -32,11 +108,17 @@ export interface PlacedAppend {
 }
 
 export interface CommitPlan {
+  /**
+   * One per planned append: the first `outcomes.length` of the appends given. The rest did not
+   * fit in this head write (`PlanLimits.headBytesMax`); plan them again on `nextHead`.
+   */
   outcomes: AppendOutcome[];
   /** Entries created by this commit (one per run of adjacent accepted appends); empty = no write. */
   entries: IndexEntry[];
   /** The head to write (version = read version + 1), or undefined when nothing is appended. */
   nextHead: PartitionHead | undefined;
+  /** `nextHead`'s size as DynamoDB counts it (0 without a next head). */
+  headBytes: number;
 }
 
 type ProducerVerdict =
@@ -105,139 +187,228 @@ function reject(
   return { kind: "reject", error: new FloeError(code, message, details) };
 }
 
-/** Evaluates appends in order against an evolving copy of the head. */
+function producerLimitReached(id: string, message: string, details: Record<string, number>): ProducerVerdict {
+  return {
+    kind: "reject",
+    error: new FloeError(
+      "producer_limit",
+      `new producer ${id} refused: ${message}; known producers are kept until idle past producer.id.expiration.ms, retry later`,
+      details,
+      1,
+    ),
+  };
+}
+
+/** The producers still remembered at `nowMs`: those idle past the TTL expire, as in Kafka. */
+function liveProducers(producers: ReadonlyMap<string, ProducerState>, nowMs: number, ttlMs: number) {
+  const live = new Map<string, ProducerState>();
+  for (const [id, state] of producers) if (nowMs - state.updatedAt <= ttlMs) live.set(id, state);
+  return live;
+}
+
+/**
+ * Evaluates appends in order against an evolving copy of the head. Stops early, before an
+ * accepted append whose index entry would push the head past `limits.headBytesMax` (there is
+ * always at least one entry in a plan that writes): the caller commits this plan and plans the
+ * rest on its `nextHead`.
+ */
 export function planCommit(
   head: PartitionHead,
   placed: PlacedAppend[],
   segmentKey: string,
   nowMs: number,
-  limits: ProducerLimits = DEFAULT_PRODUCER_LIMITS,
+  limits: PlanLimits = DEFAULT_PLAN_LIMITS,
 ): CommitPlan {
   if (head.deleted) {
     // A tombstone written by topic deletion: this incarnation takes no more appends, ever. The
     // caller's cached topic is stale; its retry re-reads the topic (topic-store.ts tombstoneHead).
     const name = placed[0]?.append.topic.name ?? head.topicId;
     const error = new FloeError("topic_not_found", `topic ${name} was deleted`, { topic: name });
-    return { outcomes: placed.map(() => ({ ok: false, error })), entries: [], nextHead: undefined };
+    return {
+      outcomes: placed.map(() => ({ ok: false, error })),
+      entries: [],
+      nextHead: undefined,
+      headBytes: 0,
+    };
   }
-  const producers: Record<string, ProducerState> = structuredClone(head.producers);
-  let nextOffset = head.nextOffset;
-  let lastTimestamp = head.lastTimestamp;
-  let appendedBytes = head.appendedBytes;
+  // Producer states are replaced, never mutated, so a shallow copy of the map is a private copy.
+  const producers = liveProducers(head.producers, nowMs, limits.producer.producerStateTtlMs);
+  let producerWorstBytes = 0;
+  for (const id of producers.keys()) producerWorstBytes += producerBytesMax(id);
+  const budget = new HeadBudget(head, producers);
+  let scalars: HeadScalars = {
+    nextOffset: head.nextOffset,
+    lastTimestamp: head.lastTimestamp,
+    appendedBytes: head.appendedBytes,
+  };
   const outcomes: AppendOutcome[] = [];
   const entries: IndexEntry[] = [];
   let run: IndexEntry | undefined;
 
   for (const { append, pos, len } of placed) {
-    let verdict: ProducerVerdict = { kind: "accept" };
-    if (append.matchOffset !== undefined && append.matchOffset !== nextOffset) {
-      verdict = {
-        kind: "reject",
-        error: new FloeError(
-          "offset_mismatch",
-          `the partition's next offset is ${nextOffset}, not ${append.matchOffset}`,
-          {
-            expected_offset: nextOffset,
-          },
-        ),
-      };
-    } else if (append.producer) {
-      verdict = checkProducer(producers[append.producer.id], append.producer, append.recordCount);
-    }
+    const verdict = judge(append, scalars.nextOffset, producers, producerWorstBytes, limits.producer);
     if (verdict.kind === "reject") {
       outcomes.push({ ok: false, error: verdict.error });
       run = undefined;
       continue;
     }
     if (verdict.kind === "duplicate") {
-      outcomes.push({
-        ok: true,
-        baseOffset: verdict.batch.baseOffset,
-        lastOffset: verdict.batch.lastOffset,
-        duplicate: true,
-      });
+      const { baseOffset, lastOffset } = verdict.batch;
+      outcomes.push({ ok: true, baseOffset, lastOffset, duplicate: true });
       run = undefined;
       continue;
     }
-    const baseOffset = nextOffset;
+    const baseOffset = scalars.nextOffset;
     const lastOffset = baseOffset + append.recordCount - 1;
-    nextOffset = lastOffset + 1;
-    lastTimestamp = Math.max(lastTimestamp, append.maxTimestamp);
-    appendedBytes += len;
-    if (append.producer)
-      rememberBatch(producers, append.producer, append.recordCount, baseOffset, lastOffset, nowMs);
-    outcomes.push({ ok: true, baseOffset, lastOffset, duplicate: false });
-    if (run && run.pos + run.len === pos) {
-      run.len += len;
-      run.lastOffset = lastOffset;
-      run.recordCount += append.recordCount;
-      run.batchCount += append.batchCount;
-      run.firstTimestamp = Math.min(run.firstTimestamp, append.firstTimestamp);
-      run.maxTimestamp = Math.max(run.maxTimestamp, append.maxTimestamp);
-    } else {
-      run = {
-        baseOffset,
-        lastOffset,
-        recordCount: append.recordCount,
-        segmentKey,
-        pos,
-        len,
-        batchCount: append.batchCount,
-        firstTimestamp: append.firstTimestamp,
-        maxTimestamp: append.maxTimestamp,
-        relativeOffsets: false,
-      };
-      entries.push(run);
+    const next: HeadScalars = {
+      nextOffset: lastOffset + 1,
+      lastTimestamp: Math.max(scalars.lastTimestamp, append.maxTimestamp),
+      appendedBytes: scalars.appendedBytes + len,
+    };
+    const extendsRun = run !== undefined && run.pos + run.len === pos;
+    const nextRun = extendsRun
+      ? extendRun(run!, append, len, lastOffset)
+      : newRun(append, segmentKey, pos, len, baseOffset, lastOffset);
+    const producer: [string, ProducerState] | undefined = append.producer
+      ? [
+          append.producer.id,
+          remembered(
+            producers.get(append.producer.id),
+            append.producer,
+            append.recordCount,
+            baseOffset,
+            lastOffset,
+            nowMs,
+          ),
+        ]
+      : undefined;
+    if (entries.length > 0 && budget.bytesWith(next, nextRun, extendsRun, producer) > limits.headBytesMax)
+      break;
+
+    budget.accept(nextRun, extendsRun, producer);
+    scalars = next;
+    if (extendsRun) entries[entries.length - 1] = nextRun;
+    else entries.push(nextRun);
+    run = nextRun;
+    if (producer) {
+      if (!producers.has(producer[0])) producerWorstBytes += producerBytesMax(producer[0]);
+      producers.set(producer[0], producer[1]);
     }
+    outcomes.push({ ok: true, baseOffset, lastOffset, duplicate: false });
   }
 
-  if (entries.length === 0) return { outcomes, entries, nextHead: undefined };
-  evictProducers(producers, nowMs, limits);
+  if (entries.length === 0) return { outcomes, entries, nextHead: undefined, headBytes: 0 };
   return {
     outcomes,
     entries,
-    nextHead: {
-      ...head,
-      nextOffset,
-      lastTimestamp,
-      appendedBytes,
-      pending: entries,
-      producers,
-      version: head.version + 1,
-    },
+    nextHead: { ...head, ...scalars, pending: entries, producers, version: head.version + 1 },
+    headBytes: budget.total(scalars),
   };
 }
 
-function rememberBatch(
-  producers: Record<string, ProducerState>,
+/** The verdict on one append: match_offset first, then Kafka's idempotence, then admission. */
+function judge(
+  append: PartitionAppend,
+  nextOffset: number,
+  producers: ReadonlyMap<string, ProducerState>,
+  producerWorstBytes: number,
+  limits: ProducerLimits,
+): ProducerVerdict {
+  if (append.matchOffset !== undefined && append.matchOffset !== nextOffset) {
+    return {
+      kind: "reject",
+      error: new FloeError(
+        "offset_mismatch",
+        `the partition's next offset is ${nextOffset}, not ${append.matchOffset}`,
+        { expected_offset: nextOffset },
+      ),
+    };
+  }
+  const stamp = append.producer;
+  if (!stamp) return { kind: "accept" };
+  // The HTTP layer refuses such ids with 400 already; this guards every other caller of the engine.
+  if (!isValidProducerId(stamp.id)) {
+    return {
+      kind: "reject",
+      error: new FloeError("invalid_request", PRODUCER_ID_RULE, { field: "producer.id" }),
+    };
+  }
+  const state = producers.get(stamp.id);
+  const verdict = checkProducer(state, stamp, append.recordCount);
+  if (verdict.kind !== "accept" || state) return verdict;
+  // A new producer: admitted only if room remains. Nobody is evicted to make room.
+  if (producers.size >= limits.maxProducersPerPartition) {
+    return producerLimitReached(
+      stamp.id,
+      `the partition remembers ${limits.maxProducersPerPartition} producers`,
+      {
+        limit_producers: limits.maxProducersPerPartition,
+      },
+    );
+  }
+  if (producerWorstBytes + producerBytesMax(stamp.id) > limits.producerStateBytesMax) {
+    return producerLimitReached(
+      stamp.id,
+      `the partition's producer state would exceed ${limits.producerStateBytesMax} bytes`,
+      { limit_bytes: limits.producerStateBytesMax },
+    );
+  }
+  return verdict;
+}
+
+function newRun(
+  append: PartitionAppend,
+  segmentKey: string,
+  pos: number,
+  len: number,
+  baseOffset: number,
+  lastOffset: number,
+): IndexEntry {
+  return {
+    baseOffset,
+    lastOffset,
+    recordCount: append.recordCount,
+    segmentKey,
+    pos,
+    len,
+    batchCount: append.batchCount,
+    firstTimestamp: append.firstTimestamp,
+    maxTimestamp: append.maxTimestamp,
+    relativeOffsets: false,
+  };
+}
+
+function extendRun(run: IndexEntry, append: PartitionAppend, len: number, lastOffset: number): IndexEntry {
+  return {
+    ...run,
+    len: run.len + len,
+    lastOffset,
+    recordCount: run.recordCount + append.recordCount,
+    batchCount: run.batchCount + append.batchCount,
+    firstTimestamp: Math.min(run.firstTimestamp, append.firstTimestamp),
+    maxTimestamp: Math.max(run.maxTimestamp, append.maxTimestamp),
+  };
+}
+
+/** The producer's state once this batch is accepted: a new object, the last 5 batches kept. */
+function remembered(
+  prior: ProducerState | undefined,
   stamp: ProducerStamp,
   recordCount: number,
   baseOffset: number,
   lastOffset: number,
   nowMs: number,
-): void {
-  const prior = producers[stamp.id];
-  const batches = prior && prior.epoch === stamp.epoch ? prior.batches : [];
-  batches.push({
+): ProducerState {
+  const kept =
+    prior && prior.epoch === stamp.epoch
+      ? prior.batches.slice(Math.max(0, prior.batches.length - PRODUCER_BATCHES_KEPT + 1))
+      : [];
+  const batch: ProducerBatchMeta = {
     firstSequence: stamp.firstSequence,
     lastSequence: stamp.firstSequence + recordCount - 1,
     baseOffset,
     lastOffset,
     timestamp: nowMs,
-  });
-  while (batches.length > PRODUCER_BATCHES_KEPT) batches.shift();
-  producers[stamp.id] = { epoch: stamp.epoch, batches, updatedAt: nowMs };
-}
-
-function evictProducers(
-  producers: Record<string, ProducerState>,
-  nowMs: number,
-  limits: ProducerLimits,
-): void {
-  const ids = Object.keys(producers);
-  for (const id of ids) {
-    if (nowMs - producers[id]!.updatedAt > limits.producerStateTtlMs) delete producers[id];
-  }
-  const live = Object.entries(producers).sort((a, b) => a[1].updatedAt - b[1].updatedAt);
-  for (let i = 0; i < live.length - limits.maxProducersPerPartition; i++) delete producers[live[i]![0]];
+  };
+  return { epoch: stamp.epoch, batches: [...kept, batch], updatedAt: nowMs };
 }

@@ -10,8 +10,10 @@ import type { AppendOutcome } from "./append-types.js";
 import { BoundedSet } from "./bounded-set.js";
 import {
   type CommitPlan,
-  DEFAULT_PRODUCER_LIMITS,
+  checkPlanLimits,
+  DEFAULT_PLAN_LIMITS,
   type PlacedAppend,
+  type PlanLimits,
   type ProducerLimits,
   planCommit,
 } from "./commit-plan.js";
@@ -32,6 +34,7 @@ export type CrashPoint =
   | "after-head-commit"
   | "before-entry-write"
   | "before-ack";
+/** A hook that throws stands for the process dying there: the error propagates out of the flush. */
 export type CrashHook = (point: CrashPoint) => void | Promise<void>;
 
 export interface CommitterOptions {
@@ -40,7 +43,11 @@ export interface CommitterOptions {
   /** Give up (answer `unavailable`) when one commit has not landed after this long. */
   commitTimeoutMs: number;
   producerLimits?: ProducerLimits;
+  /** The head item's byte budget (PlanLimits.headBytesMax). */
+  headBytesMax?: number;
   crashHook?: CrashHook;
+  /** Where unexpected exceptions of a partition's commit go (that partition's appends get an error). */
+  logError?: (error: unknown) => void;
   /** Called with each head this process wrote or read, so caches and waiters can follow it. */
   onHead?: (head: PartitionHead) => void;
   random?: () => number;
@@ -65,8 +72,17 @@ export class Committer {
   /** Entry writes still running after their commit was acknowledged, per partition. */
   private readonly entryWrites = new Map<string, Promise<void>>();
 
+  private readonly planLimits: PlanLimits;
+  /** Errors thrown by the crash hook: they stand for a dead process and are never turned into outcomes. */
+  private readonly crashes = new WeakSet<object>();
+
   constructor(private readonly options: CommitterOptions) {
     this.random = options.random ?? Math.random;
+    this.planLimits = {
+      producer: options.producerLimits ?? DEFAULT_PLAN_LIMITS.producer,
+      headBytesMax: options.headBytesMax ?? DEFAULT_PLAN_LIMITS.headBytesMax,
+    };
+    checkPlanLimits(this.planLimits);
   }
 
   /** Reads a partition head with a strongly consistent read; undefined when the partition is gone. */
@@ -89,12 +105,64 @@ export class Committer {
   /**
    * Commits the appends (all for one partition, placed in `segmentKey`) and returns each one's fate.
    * Never throws for a store fault: an append whose fate is unknown gets `unavailable`.
+   *
+   * Usually one head write. When the appends' index entries would not fit in one head
+   * (PlanLimits.headBytesMax: refused and accepted appends alternating by the thousand), the
+   * rest are committed by further head writes, each its own linearisation point; one append (one
+   * request's share) always lands in one of them, whole.
+   *
+   * An unexpected exception (a corrupt head, a bug) fails only the appends of the head write it
+   * hit, never another partition's or an earlier head write's: `internal` when that head write
+   * was never sent (nothing was written), `unavailable` (outcome unknown) once it may have landed.
    */
   async commitPartition(
     topicId: string,
     partition: number,
     placed: PlacedAppend[],
     segmentKey: string,
+  ): Promise<CommitResult> {
+    const outcomes: AppendOutcome[] = [];
+    const entries: IndexEntry[] = [];
+    let head: PartitionHead | undefined;
+    let rest = placed;
+    while (rest.length > 0) {
+      const progress: HeadWriteProgress = { sent: false };
+      let round: CommitResult;
+      try {
+        round = await this.commitOnce(topicId, partition, rest, segmentKey, progress);
+      } catch (error) {
+        if (typeof error === "object" && error !== null && this.crashes.has(error)) throw error;
+        round = this.unexpected(rest, error, progress);
+      }
+      // Every head write plans at least one append (planCommit), so this loop always progresses.
+      if (round.outcomes.length === 0)
+        round = this.unexpected(rest, new Error("empty commit plan"), progress);
+      outcomes.push(...round.outcomes);
+      entries.push(...round.entries);
+      head = round.head ?? head;
+      rest = rest.slice(round.outcomes.length);
+    }
+    return { outcomes, entries, head };
+  }
+
+  private unexpected(placed: PlacedAppend[], cause: unknown, progress: HeadWriteProgress): CommitResult {
+    (this.options.logError ?? logToStderr)(cause);
+    const error = progress.sent
+      ? new FloeError("unavailable", "commit failed after its head write was sent: outcome unknown", {}, 1)
+      : new FloeError("internal", "commit failed before its head write: nothing was written");
+    return { outcomes: placed.map(() => ({ ok: false, error })), entries: [], head: undefined };
+  }
+
+  /**
+   * One head write: commits a prefix of `placed` (all of it unless the head's byte budget cut the
+   * plan) and returns one outcome per append of that prefix.
+   */
+  private async commitOnce(
+    topicId: string,
+    partition: number,
+    placed: PlacedAppend[],
+    segmentKey: string,
+    progress: HeadWriteProgress,
   ): Promise<CommitResult> {
     const deadline = this.options.clock.now() + this.options.commitTimeoutMs;
     let outstanding: CommitPlan | undefined; // a head write whose outcome we do not know yet
@@ -120,21 +188,16 @@ export class Committer {
           return { outcomes: placed.map(() => ({ ok: false, error })), entries: [], head: undefined };
         }
         await this.materialisePending(head);
-        const plan = planCommit(
-          head,
-          placed,
-          segmentKey,
-          this.options.clock.now(),
-          this.options.producerLimits ?? DEFAULT_PRODUCER_LIMITS,
-        );
+        const plan = planCommit(head, placed, segmentKey, this.options.clock.now(), this.planLimits);
         if (!plan.nextHead) {
           // Nothing to write, so no version condition will vouch for the head we planned on. A
           // verdict from our cached head (a refusal, a duplicate) could be stale: read and re-plan.
           if (own) continue;
           return { outcomes: plan.outcomes, entries: [], head };
         }
-        await this.options.crashHook?.("before-head-commit");
+        await this.crash("before-head-commit");
         outstanding = plan;
+        progress.sent = true;
         // ---- the linearisation point -----------------------------------------------------------
         //   writer A                      head (v=7, next=100)          writer B
         //   read head v=7 ──────────────────────┤
@@ -168,6 +231,16 @@ export class Committer {
     return { outcomes: placed.map(() => ({ ok: false, error })), entries: [], head: undefined };
   }
 
+  /** Runs the crash hook; whatever it throws is a simulated process death (CrashHook). */
+  private async crash(point: CrashPoint): Promise<void> {
+    try {
+      await this.options.crashHook?.(point);
+    } catch (error) {
+      if (typeof error === "object" && error !== null) this.crashes.add(error);
+      throw error;
+    }
+  }
+
   /**
    * After the head write the append is durable: acknowledge it now and write its index entries
    * in the background. Until they land they live in the head's `pending`, where readers find them
@@ -181,8 +254,8 @@ export class Committer {
     this.ownHeads.set(pk, head);
     if (this.ownHeads.size > 10_000) this.ownHeads.delete(this.ownHeads.keys().next().value!);
     this.options.onHead?.(head);
-    await this.options.crashHook?.("after-head-commit");
-    await this.options.crashHook?.("before-entry-write");
+    await this.crash("after-head-commit");
+    await this.crash("before-entry-write");
     const previous = this.entryWrites.get(pk) ?? Promise.resolve();
     const write: Promise<void> = previous
       .then(() => this.writeEntries(topicId, partition, plan.entries))
@@ -193,7 +266,7 @@ export class Committer {
         if (this.entryWrites.get(pk) === write) this.entryWrites.delete(pk);
       });
     this.entryWrites.set(pk, write);
-    await this.options.crashHook?.("before-ack");
+    await this.crash("before-ack");
     return { outcomes: plan.outcomes, entries: plan.entries, head };
   }
 
@@ -265,6 +338,18 @@ export class Committer {
     const capMs = Math.min(100, 2 ** Math.min(attempt, 7));
     await this.options.clock.sleep(Math.floor(this.random() * capMs) + 1);
   }
+}
+
+/** Whether a head write of this attempt may have reached the store (then the outcome is unknown). */
+interface HeadWriteProgress {
+  sent: boolean;
+}
+
+function logToStderr(error: unknown): void {
+  console.error(
+    "floe: unexpected error while committing:",
+    error instanceof Error ? (error.stack ?? error.message) : error,
+  );
 }
 
 function describe(error: unknown): string {

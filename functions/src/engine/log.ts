@@ -9,7 +9,7 @@ import type { Clock } from "../ports/clock.js";
 import type { ManifestStore } from "../ports/manifest-store.js";
 import type { ObjectStore } from "../ports/object-store.js";
 import type { AppendOutcome, PartitionAppend } from "./append-types.js";
-import { DEFAULT_PRODUCER_LIMITS, type ProducerLimits } from "./commit-plan.js";
+import { DEFAULT_PLAN_LIMITS, type ProducerLimits } from "./commit-plan.js";
 import { Committer, type CrashHook } from "./committer.js";
 import { EntryCache } from "./entry-cache.js";
 import { HotTail } from "./hot-tail.js";
@@ -38,6 +38,8 @@ export interface EngineLimits {
    */
   headCacheMs: number;
   producer: ProducerLimits;
+  /** Byte budget of a partition head item (commit-plan.ts: PlanLimits.headBytesMax). */
+  headBytesMax: number;
 }
 
 export const DEFAULT_ENGINE_LIMITS: EngineLimits = {
@@ -46,7 +48,8 @@ export const DEFAULT_ENGINE_LIMITS: EngineLimits = {
   hotTailBytes: 64 * 1024 * 1024,
   topicCacheTtlMs: 2_000,
   headCacheMs: 0,
-  producer: DEFAULT_PRODUCER_LIMITS,
+  producer: DEFAULT_PLAN_LIMITS.producer,
+  headBytesMax: DEFAULT_PLAN_LIMITS.headBytesMax,
 };
 
 export interface FloeLogOptions {
@@ -58,6 +61,8 @@ export interface FloeLogOptions {
   writerId?: string;
   crashHook?: CrashHook;
   random?: () => number;
+  /** Where unexpected exceptions of a partition's commit are reported (stderr by default). */
+  logError?: (error: unknown) => void;
 }
 
 /** Where a fetch starts: exactly one of these (api.md § Fetch). */
@@ -106,6 +111,8 @@ export class FloeLog {
       clock: options.clock,
       commitTimeoutMs: this.limits.commitTimeoutMs,
       producerLimits: this.limits.producer,
+      headBytesMax: this.limits.headBytesMax,
+      ...(options.logError ? { logError: options.logError } : {}),
       ...(options.crashHook ? { crashHook: options.crashHook } : {}),
       ...(options.random ? { random: options.random } : {}),
       onHead: (head) => {

@@ -62,7 +62,7 @@ export interface ProducerState {
   epoch: number;
   /** Most recent last; at most PRODUCER_BATCHES_KEPT. */
   batches: ProducerBatchMeta[];
-  /** Clock time of the last append, for eviction. */
+  /** Clock time of the last append, for expiry (producerStateTtlMs). */
   updatedAt: number;
 }
 
@@ -81,7 +81,8 @@ export interface PartitionHead {
   /** Total bytes of batches appended (for retention.bytes); never decreases on its own. */
   appendedBytes: number;
   pending: IndexEntry[];
-  producers: Record<string, ProducerState>;
+  /** Keyed by client-chosen producer ids: a Map, so no id can collide with Object.prototype. */
+  producers: Map<string, ProducerState>;
   version: number;
   /**
    * Set by topic deletion (topic-store.ts): this incarnation is gone. A writer or reader that
@@ -100,7 +101,7 @@ export function emptyHead(topicId: string, partition: number): PartitionHead {
     lastTimestamp: -1,
     appendedBytes: 0,
     pending: [],
-    producers: {},
+    producers: new Map(),
     version: 0,
   };
 }
@@ -159,33 +160,56 @@ export function entryItem(topicId: string, partition: number, e: IndexEntry): Ma
   return { pk: partitionPk(topicId, partition), sk: entrySk(e.baseOffset), version: 1, data: entryToData(e) };
 }
 
-export function headToItem(h: PartitionHead): ManifestItem {
-  const producers: ItemData = {};
-  for (const [id, p] of Object.entries(h.producers)) {
-    producers[id] = {
-      epoch: p.epoch,
-      updated_at: p.updatedAt,
-      // Compact tuples: the head is rewritten on every commit and DynamoDB bills per KiB written.
-      batches: p.batches.map((b) => [
-        b.firstSequence,
-        b.lastSequence,
-        b.baseOffset,
-        b.lastOffset,
-        b.timestamp,
-      ]),
+/** One producer's state as stored in the head's `producers` map (compact tuples: see below). */
+export function producerToData(p: ProducerState): ItemData {
+  return {
+    epoch: p.epoch,
+    updated_at: p.updatedAt,
+    // Compact tuples: the head is rewritten on every commit and DynamoDB bills per KiB written.
+    batches: p.batches.map((b) => [b.firstSequence, b.lastSequence, b.baseOffset, b.lastOffset, b.timestamp]),
+  };
+}
+
+function producerFromData(id: string, p: ItemData): ProducerState {
+  if (!Array.isArray(p.batches)) throw new Error(`corrupt manifest item: producer ${id} has no batches`);
+  const batches = (p.batches as unknown[]).map((tuple) => {
+    if (!Array.isArray(tuple) || tuple.length !== 5 || !tuple.every((n) => Number.isSafeInteger(n)))
+      throw new Error(`corrupt manifest item: producer ${id} batch ${JSON.stringify(tuple)}`);
+    const [firstSequence, lastSequence, baseOffset, lastOffset, timestamp] = tuple as number[];
+    return {
+      firstSequence: firstSequence!,
+      lastSequence: lastSequence!,
+      baseOffset: baseOffset!,
+      lastOffset: lastOffset!,
+      timestamp: timestamp!,
     };
-  }
+  });
+  return { epoch: num(p, "epoch"), updatedAt: num(p, "updated_at"), batches };
+}
+
+/** The head's scalar attributes; `headToItem` adds `pending` and `producers` (sized separately). */
+export function headScalarsToData(h: PartitionHead): ItemData {
+  return {
+    topic_id: h.topicId,
+    partition: h.partition,
+    next_offset: h.nextOffset,
+    log_start_offset: h.logStartOffset,
+    last_timestamp: h.lastTimestamp,
+    appended_bytes: h.appendedBytes,
+  };
+}
+
+export function headToItem(h: PartitionHead): ManifestItem {
+  // Object.fromEntries defines own properties, so even an id like `__proto__` would stay a key.
+  const producers: ItemData = Object.fromEntries(
+    [...h.producers].map(([id, p]) => [id, producerToData(p)] as const),
+  );
   return {
     pk: partitionPk(h.topicId, h.partition),
     sk: HEAD_SK,
     version: h.version,
     data: {
-      topic_id: h.topicId,
-      partition: h.partition,
-      next_offset: h.nextOffset,
-      log_start_offset: h.logStartOffset,
-      last_timestamp: h.lastTimestamp,
-      appended_bytes: h.appendedBytes,
+      ...headScalarsToData(h),
       pending: h.pending.map(entryToData),
       producers,
       // Only on tombstones: a live head stays as small as before (it is rewritten by every commit).
@@ -196,20 +220,9 @@ export function headToItem(h: PartitionHead): ManifestItem {
 
 export function headFromItem(item: ManifestItem): PartitionHead {
   const d = item.data;
-  const producers: Record<string, ProducerState> = {};
+  const producers = new Map<string, ProducerState>();
   const rawProducers = (d.producers ?? {}) as Record<string, ItemData>;
-  for (const [id, p] of Object.entries(rawProducers)) {
-    const batches = (p.batches as number[][]).map(
-      ([firstSequence, lastSequence, baseOffset, lastOffset, timestamp]) => ({
-        firstSequence: firstSequence!,
-        lastSequence: lastSequence!,
-        baseOffset: baseOffset!,
-        lastOffset: lastOffset!,
-        timestamp: timestamp!,
-      }),
-    );
-    producers[id] = { epoch: num(p, "epoch"), updatedAt: num(p, "updated_at"), batches };
-  }
+  for (const [id, p] of Object.entries(rawProducers)) producers.set(id, producerFromData(id, p));
   const head: PartitionHead = {
     topicId: str(d, "topic_id"),
     partition: num(d, "partition"),

@@ -6,6 +6,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { ERROR_TABLE, type ErrorCode } from "../../../client/src/errors.js";
+import { PRODUCER_ID_PATTERN, PRODUCER_ID_RULE } from "../engine/append-types.js";
 
 // ---- scalars -----------------------------------------------------------------------------------
 
@@ -96,7 +97,10 @@ export const ProduceRequest = z
 
 export const ProducerStampJson = z
   .strictObject({
-    id: z.string().min(1).max(256),
+    id: z
+      .string()
+      .regex(PRODUCER_ID_PATTERN, PRODUCER_ID_RULE)
+      .openapi({ description: PRODUCER_ID_RULE, example: "orders-writer-1" }),
     epoch: z.number().int().min(0).max(0x7fff),
     sequence: z
       .number()

@@ -98,6 +98,7 @@ const partitionProduceRoute = createRoute({
       "out_of_order_sequence",
       "offset_mismatch",
       "producer_fenced",
+      "producer_limit",
       "record_too_large",
       "request_too_large",
       "unsupported_media_type",
