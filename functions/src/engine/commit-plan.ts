@@ -4,11 +4,12 @@
  * passes `nowMs`. The I/O half (committer.ts) writes the result with one conditional put.
  */
 import { FloeError } from "../../../client/src/errors.js";
+import { PRODUCER_BATCHES_KEPT } from "../../../client/src/idempotence.js";
 import type { AppendOutcome, PartitionAppend, ProducerStamp } from "./append-types.js";
 import type { IndexEntry, PartitionHead, ProducerBatchMeta, ProducerState } from "./model.js";
 
-/** Kafka's broker keeps the last 5 batches per producer: that is what max.in.flight=5 needs. */
-export const PRODUCER_BATCHES_KEPT = 5;
+/** Shared with the producer's in-flight window (client/src/idempotence.ts), so they cannot drift. */
+export { PRODUCER_BATCHES_KEPT };
 
 export interface ProducerLimits {
   /** Producers remembered per partition; least recently used beyond this are forgotten. */
