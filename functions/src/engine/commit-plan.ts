@@ -168,6 +168,7 @@ export function planCommit(
       run.batchCount += append.batchCount;
       run.firstTimestamp = Math.min(run.firstTimestamp, append.firstTimestamp);
       run.maxTimestamp = Math.max(run.maxTimestamp, append.maxTimestamp);
+      run.maxTimestampSoFar = lastTimestamp;
     } else {
       run = {
         baseOffset,
@@ -179,6 +180,8 @@ export function planCommit(
         batchCount: append.batchCount,
         firstTimestamp: append.firstTimestamp,
         maxTimestamp: append.maxTimestamp,
+        // The time index (time-index.ts): the partition's running max, already updated above.
+        maxTimestampSoFar: lastTimestamp,
         relativeOffsets: false,
       };
       entries.push(run);
