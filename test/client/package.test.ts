@@ -17,7 +17,15 @@ const agent = useAgent();
 const dir = mkdtempSync(join(tmpdir(), "floe-pack-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-it("packs, installs offline and runs floe and the module entry", async () => {
+/**
+ * A build, a pack and an npm install: tens of seconds when cores are shared, past the default 60 s
+ * when they are busy. The verdict is about the package, not its speed.
+ */
+const PACKAGE_TEST_TIMEOUT_MS = 300_000;
+
+it("packs, installs offline and runs floe and the module entry", {
+  timeout: PACKAGE_TEST_TIMEOUT_MS,
+}, async () => {
   // Prepare: build and pack exactly what `npm run pack:client` ships.
   await run("npm", ["run", "build:client"], { cwd: ROOT });
   await run("npm", ["pack", "./client", "--pack-destination", dir], { cwd: ROOT });

@@ -4,7 +4,24 @@
  * has run for `showAfterMs`, so short runs and pipelines stay quiet; redrawn at most every
  * `intervalMs`, so it costs nothing per record.
  */
+import { parseIntArg } from "./args.js";
 import { formatBytes, formatCount } from "./output.js";
+
+/** How long a run must last before the bar appears, unless FLOE_PROGRESS_DELAY_MS says otherwise. */
+export const PROGRESS_DELAY_MS = 500;
+
+/**
+ * The bar's delay: `FLOE_PROGRESS_DELAY_MS` when set (0 = draw at once; tests use it so that no
+ * verdict depends on how fast the input is produced), else PROGRESS_DELAY_MS.
+ *
+ * @example
+ * progressDelayMs({ FLOE_PROGRESS_DELAY_MS: "0" }); // 0
+ */
+export function progressDelayMs(env: Record<string, string | undefined>): number {
+  const raw = env.FLOE_PROGRESS_DELAY_MS;
+  if (raw === undefined || raw === "") return PROGRESS_DELAY_MS;
+  return parseIntArg(raw, "FLOE_PROGRESS_DELAY_MS", 0, 3_600_000);
+}
 
 export interface ProgressState {
   records: number;
@@ -43,7 +60,8 @@ export interface ProgressTarget {
 
 export class ProgressBar {
   private readonly startedAt: number;
-  private lastDrawAt = 0;
+  /** -Infinity: the first update past the delay draws, whatever the clock's origin. */
+  private lastDrawAt = Number.NEGATIVE_INFINITY;
   private drawn = false;
   private records = 0;
   private bytes = 0;
@@ -80,7 +98,7 @@ export class ProgressBar {
     this.bytes += bytes;
     if (!this.enabled) return;
     const now = this.now();
-    if (now - this.startedAt < (this.options.showAfterMs ?? 500)) return;
+    if (now - this.startedAt < (this.options.showAfterMs ?? PROGRESS_DELAY_MS)) return;
     if (now - this.lastDrawAt < (this.options.intervalMs ?? 100)) return;
     this.lastDrawAt = now;
     this.draw(now);

@@ -46,7 +46,7 @@ commands:
 global flags:
 ${flagsHelp(GLOBAL_FLAGS)}
 
-environment: FLOE_URL, FLOE_TOKEN
+environment: FLOE_URL, FLOE_TOKEN, FLOE_PROGRESS_DELAY_MS (produce: progress bar delay, default 500)
 exit codes: 0 ok, 1 unexpected failure, 2 usage, 3 not found, 4 conflict, 5 auth,
             6 rejected input, 7 unavailable (retry later), 130 interrupted
 run 'floe <command> --help' for a command's flags.

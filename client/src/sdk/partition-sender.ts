@@ -14,6 +14,17 @@
  *                         └──►  b1 arrives: written                → 200
  *   resend b2 alone      ────►  written (expects 10)               → 200
  *
+ * The window counts from the OLDEST unacknowledged batch, not from the last acknowledgement: the
+ * head remembers only the last PRODUCER_BATCHES_KEPT (5) batches, so with b1 still unanswered
+ * (its reply slow or lost) and b2..b5 acknowledged, sending b6 could push b1 out of the server's
+ * memory, and b1's retry would be refused as too old although it is in the log:
+ *
+ *   in flight: b1 (reply pending)   acked: b2 b3 b4 b5   server remembers b1..b5
+ *   send b6 → written               server remembers b2..b6
+ *   b1's reply lost → resend b1 ──► "older than the last 5 batches" → reported failed, yet written
+ *
+ * So b(k+n) is sent only while n < PRODUCER_BATCHES_KEPT, k the oldest unacknowledged batch.
+ *
  * Hence the two modes. Normal: send as fast as the window allows. Recovery (entered on any
  * failure): stop sending, let every in-flight request answer, then resend the unacknowledged
  * batches one at a time in sequence order, each with its original stamp, so the server sees them
@@ -23,6 +34,7 @@
  */
 import { FloeError } from "../errors.js";
 import type { Compression, RecordInput } from "../format/index.js";
+import { PRODUCER_BATCHES_KEPT } from "../idempotence.js";
 import { backoffMs, outcomeUnknown, sleep } from "./backoff.js";
 import type { AppendResult, ProducerStamp } from "./produce-request.js";
 
@@ -60,6 +72,8 @@ export interface PendingBatch {
   lastAttemptAlone?: boolean;
   /** Already moved to a fresh epoch once after a gap. */
   restamped?: boolean;
+  /** Position in stamp order (set with `stamp`): how far ahead of the oldest unacknowledged it is. */
+  ordinal?: number;
 }
 
 export interface SenderOptions {
@@ -86,6 +100,8 @@ export class PartitionSender {
   private producerId: number | undefined;
   private epoch = 0;
   private nextSequence = 0;
+  /** Ordinal the next stamped batch gets; ordinals only grow, so unacked stays in ordinal order. */
+  private nextOrdinal = 0;
   private readonly now: () => number;
 
   constructor(private readonly options: SenderOptions) {
@@ -108,8 +124,25 @@ export class PartitionSender {
     return this.producerId !== undefined;
   }
 
+  /**
+   * Whether the next batch may be sent without leaving the server's idempotence window: it would
+   * be `nextOrdinal - oldest` batches ahead of the oldest unacknowledged one, and the server
+   * remembers PRODUCER_BATCHES_KEPT batches counting that one. Without idempotence nothing is
+   * retried after an unknown outcome, so only `maxInFlight` applies.
+   */
+  private withinWindow(): boolean {
+    if (!this.idempotent) return true;
+    const oldest = this.unacked[0]?.ordinal ?? this.nextOrdinal;
+    return this.nextOrdinal - oldest < PRODUCER_BATCHES_KEPT;
+  }
+
   private pump(): void {
-    while (!this.recovering && this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
+    while (
+      !this.recovering &&
+      this.inFlight < this.options.maxInFlight &&
+      this.queue.length > 0 &&
+      this.withinWindow()
+    ) {
       const next = this.queue[0]!;
       if (this.idempotent && this.nextSequence + next.records.length - 1 > MAX_SEQUENCE) {
         // Sequences would wrap: start a new epoch at 0, but only once nothing of the old epoch
@@ -126,6 +159,7 @@ export class PartitionSender {
 
   private stamp(batch: PendingBatch): void {
     batch.encoded = undefined;
+    batch.ordinal = this.nextOrdinal++;
     if (this.producerId === undefined) return;
     batch.stamp = { producerId: this.producerId, epoch: this.epoch, baseSequence: this.nextSequence };
     this.nextSequence += batch.records.length;

@@ -9,6 +9,7 @@
  */
 import { FloeError } from "../errors.js";
 import { type Compression, partitionForKey, type RecordInput } from "../format/index.js";
+import { PRODUCER_BATCHES_KEPT } from "../idempotence.js";
 import type { Admin } from "./admin.js";
 import type { BackoffOptions } from "./backoff.js";
 import { TopicMetadata } from "./metadata.js";
@@ -116,7 +117,12 @@ export class Producer {
       1024,
       2 ** 40,
     );
-    this.maxInFlight = checkRange("maxInFlight", options.maxInFlight ?? 5, 1, 5);
+    this.maxInFlight = checkRange(
+      "maxInFlight",
+      options.maxInFlight ?? PRODUCER_BATCHES_KEPT,
+      1,
+      PRODUCER_BATCHES_KEPT,
+    );
     this.deliveryTimeoutMs = checkRange(
       "deliveryTimeoutMs",
       options.deliveryTimeoutMs ?? 120_000,

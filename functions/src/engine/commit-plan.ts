@@ -4,6 +4,7 @@
  * passes `nowMs`. The I/O half (committer.ts) writes the result with one conditional put.
  */
 import { FloeError } from "../../../client/src/errors.js";
+import { PRODUCER_BATCHES_KEPT } from "../../../client/src/idempotence.js";
 import {
   type AppendOutcome,
   isValidProducerId,
@@ -21,8 +22,8 @@ import {
   producerToData,
 } from "./model.js";
 
-/** Kafka's broker keeps the last 5 batches per producer: that is what max.in.flight=5 needs. */
-export const PRODUCER_BATCHES_KEPT = 5;
+/** Shared with the producer's in-flight window (client/src/idempotence.ts), so they cannot drift. */
+export { PRODUCER_BATCHES_KEPT };
 
 export interface ProducerLimits {
   /**
@@ -267,8 +268,8 @@ export function planCommit(
     };
     const extendsRun = run !== undefined && run.pos + run.len === pos;
     const nextRun = extendsRun
-      ? extendRun(run!, append, len, lastOffset)
-      : newRun(append, segmentKey, pos, len, baseOffset, lastOffset);
+      ? extendRun(run!, append, len, lastOffset, next.lastTimestamp)
+      : newRun(append, segmentKey, pos, len, baseOffset, lastOffset, next.lastTimestamp);
     const producer: [string, ProducerState] | undefined = append.producer
       ? [
           append.producer.id,
@@ -363,6 +364,7 @@ function newRun(
   len: number,
   baseOffset: number,
   lastOffset: number,
+  maxTimestampSoFar: number,
 ): IndexEntry {
   return {
     baseOffset,
@@ -374,11 +376,19 @@ function newRun(
     batchCount: append.batchCount,
     firstTimestamp: append.firstTimestamp,
     maxTimestamp: append.maxTimestamp,
+    // The time index (time-index.ts): the partition's running max timestamp, non-decreasing in offset.
+    maxTimestampSoFar,
     relativeOffsets: false,
   };
 }
 
-function extendRun(run: IndexEntry, append: PartitionAppend, len: number, lastOffset: number): IndexEntry {
+function extendRun(
+  run: IndexEntry,
+  append: PartitionAppend,
+  len: number,
+  lastOffset: number,
+  maxTimestampSoFar: number,
+): IndexEntry {
   return {
     ...run,
     len: run.len + len,
@@ -387,6 +397,7 @@ function extendRun(run: IndexEntry, append: PartitionAppend, len: number, lastOf
     batchCount: run.batchCount + append.batchCount,
     firstTimestamp: Math.min(run.firstTimestamp, append.firstTimestamp),
     maxTimestamp: Math.max(run.maxTimestamp, append.maxTimestamp),
+    maxTimestampSoFar,
   };
 }
 

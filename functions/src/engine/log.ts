@@ -18,6 +18,7 @@ import { entryFromData, type IndexEntry, type PartitionHead, type TopicMeta } fr
 import { RangeCache } from "./range-cache.js";
 import { Reader, type ReadResult } from "./reader.js";
 import { type FlushObserver, SegmentWriter } from "./segment-writer.js";
+import { findTimestampEntry, reaches } from "./time-index.js";
 import { TopicStore } from "./topic-store.js";
 
 export interface EngineLimits {
@@ -245,27 +246,13 @@ export class FloeLog {
 
   /**
    * Kafka's ListOffsets by timestamp: the first offset whose record timestamp is >= `timestamp`,
-   * or the high watermark when there is none. Walks the entries by their max timestamps, then
-   * decodes only the one entry that must hold the answer.
+   * or the high watermark when there is none. The time index (time-index.ts) finds the one entry
+   * that must hold the answer in at most ~log2(high watermark) Queries; only that entry is decoded.
+   * docs/design/manifest.md § Time index says exactly what is returned when timestamps are not
+   * monotone and records were removed by retention.
    */
   async offsetForTimestamp(head: PartitionHead, timestamp: number): Promise<number> {
-    if (head.lastTimestamp < timestamp) return head.nextOffset;
-    const pk = partitionPk(head.topicId, head.partition);
-    let candidate: IndexEntry | undefined;
-    let cursor: string | undefined;
-    do {
-      const page = await this.options.manifest.query(pk, {
-        gte: entrySk(head.logStartOffset),
-        lte: `${ENTRY_PREFIX}~`,
-        limit: 256,
-        ...(cursor ? { cursor } : {}),
-      });
-      candidate = page.items
-        .map((i) => entryFromData(i.data))
-        .find((e) => e.maxTimestamp >= timestamp && e.lastOffset >= head.logStartOffset);
-      cursor = candidate ? undefined : page.cursor;
-    } while (cursor);
-    candidate ??= head.pending.find((e) => e.maxTimestamp >= timestamp);
+    const candidate = await this.entryReaching(head, timestamp);
     if (!candidate) return head.nextOffset;
     const result = await this.reader.read(head, Math.max(candidate.baseOffset, head.logStartOffset), {
       maxBytes: Number.MAX_SAFE_INTEGER,
@@ -279,6 +266,55 @@ export class FloeLog {
         }
       }
     }
+    // The records that lifted the running max to >= T are gone (below the log start): every live
+    // record up to here is older than T, what follows is not known without a linear walk.
     return Math.min(candidate.lastOffset + 1, head.nextOffset);
+  }
+
+  /** F of time-index.ts: the first live entry whose running max reaches `timestamp`. */
+  private async entryReaching(head: PartitionHead, timestamp: number): Promise<IndexEntry | undefined> {
+    const pk = partitionPk(head.topicId, head.partition);
+    const probe = async (offset: number): Promise<IndexEntry | undefined> => {
+      const page = await this.options.manifest.query(pk, {
+        gte: ENTRY_PREFIX,
+        lte: entrySk(offset),
+        reverse: true,
+        limit: 1,
+      });
+      return page.items[0] ? entryFromData(page.items[0].data) : undefined;
+    };
+    let from = head.logStartOffset;
+    for (;;) {
+      const found = await findTimestampEntry(head, timestamp, probe, from);
+      if (found.kind === "none") return undefined;
+      if (found.kind === "entry") return found.entry;
+      // Entries from before the time index: walk them by their own max, one Query per 256, until
+      // past the old entry the bisection met and onto a new one, then bisect again from there.
+      let cursor: string | undefined;
+      let resumeAt: number | undefined;
+      const holder = await probe(from);
+      const first = entrySk(holder && holder.lastOffset >= from ? holder.baseOffset : from);
+      do {
+        const page = await this.options.manifest.query(pk, {
+          gte: first,
+          lte: `${ENTRY_PREFIX}~`,
+          limit: 256,
+          ...(cursor ? { cursor } : {}),
+        });
+        for (const entry of page.items.map((i) => entryFromData(i.data))) {
+          if (entry.lastOffset < from) continue;
+          if (reaches(entry, timestamp)) return entry;
+          const pastLegacy = entry.baseOffset > found.entry.lastOffset;
+          if (pastLegacy && entry.maxTimestampSoFar !== undefined) {
+            resumeAt = entry.lastOffset + 1;
+            break;
+          }
+        }
+        cursor = resumeAt === undefined ? page.cursor : undefined;
+      } while (cursor);
+      if (resumeAt === undefined)
+        return head.pending.find((e) => e.lastOffset >= from && reaches(e, timestamp));
+      from = resumeAt;
+    }
   }
 }

@@ -46,6 +46,13 @@ export interface IndexEntry {
   batchCount: number;
   firstTimestamp: number;
   maxTimestamp: number;
+  /**
+   * The time index (time-index.ts): the highest record timestamp of the partition up to and
+   * including this entry, so non-decreasing in offset. Computed at commit from the head's
+   * `lastTimestamp`, stored in the entry item itself (no extra write). Absent on entries written
+   * before the time index existed.
+   */
+  maxTimestampSoFar?: number;
   relativeOffsets: boolean;
 }
 
@@ -133,6 +140,7 @@ export function entryToData(e: IndexEntry): ItemData {
     batch_count: e.batchCount,
     first_timestamp: e.firstTimestamp,
     max_timestamp: e.maxTimestamp,
+    ...(e.maxTimestampSoFar !== undefined ? { max_timestamp_so_far: e.maxTimestampSoFar } : {}),
     relative_offsets: e.relativeOffsets,
   };
 }
@@ -150,7 +158,9 @@ export function entryFromData(d: ItemData): IndexEntry {
     maxTimestamp: num(d, "max_timestamp"),
     relativeOffsets: d.relative_offsets === true,
   };
-  if (entry.lastOffset < entry.baseOffset || entry.len <= 0) {
+  if (d.max_timestamp_so_far !== undefined) entry.maxTimestampSoFar = num(d, "max_timestamp_so_far");
+  const soFarBelowOwn = entry.maxTimestampSoFar !== undefined && entry.maxTimestampSoFar < entry.maxTimestamp;
+  if (entry.lastOffset < entry.baseOffset || entry.len <= 0 || soFarBelowOwn) {
     throw new Error(`corrupt index entry at offset ${entry.baseOffset}`);
   }
   return entry;

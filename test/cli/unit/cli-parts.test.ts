@@ -4,7 +4,12 @@ import { hoistGlobalFlags, parse } from "../../../client/src/cli/args.js";
 import { EXIT, errorLine, exitCodeOf, UsageError } from "../../../client/src/cli/exit-codes.js";
 import { InputError, recordFromLine, unescapeSeparator } from "../../../client/src/cli/input.js";
 import { table } from "../../../client/src/cli/output.js";
-import { ProgressBar, renderProgress } from "../../../client/src/cli/progress.js";
+import {
+  PROGRESS_DELAY_MS,
+  ProgressBar,
+  progressDelayMs,
+  renderProgress,
+} from "../../../client/src/cli/progress.js";
 import { ERROR_TABLE, type ErrorCode, FloeError } from "../../../client/src/errors.js";
 
 describe("recordFromLine", () => {
@@ -61,6 +66,21 @@ describe("progress", () => {
     expect(
       renderProgress({ records: 1, bytes: 1, totalBytes: 2, elapsedMs: 1 }, 30).length,
     ).toBeLessThanOrEqual(30);
+  });
+
+  it("takes its delay from FLOE_PROGRESS_DELAY_MS, and with 0 draws on the first update", () => {
+    // Prepare
+    const out: string[] = [];
+    const bar = new ProgressBar({ isTTY: true, columns: 80, write: (t) => out.push(t) > 0 }, 100, {
+      now: () => 0,
+      showAfterMs: progressDelayMs({ FLOE_PROGRESS_DELAY_MS: "0" }),
+    });
+    // Act
+    bar.update(1, 10);
+    // Assess
+    expect(out).toHaveLength(1);
+    expect(progressDelayMs({})).toBe(PROGRESS_DELAY_MS);
+    expect(() => progressDelayMs({ FLOE_PROGRESS_DELAY_MS: "soon" })).toThrow(/FLOE_PROGRESS_DELAY_MS/);
   });
 
   it("draws only on a TTY, only after the delay, and erases itself", () => {

@@ -63,6 +63,14 @@ function fakeServer() {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Waits until `condition` holds, however long that takes on a loaded machine (the test's own
+ * timeout is the bound): a verdict waits for the event, never for a guessed duration.
+ */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await sleep(5);
+}
+
 describe("consumer in a group", () => {
   let consumer: Consumer | undefined;
   afterEach(async () => {
@@ -88,12 +96,13 @@ describe("consumer in a group", () => {
     // Act 1: the server takes partition 1 away while the caller holds one of its records.
     state.assignment = [0];
     const revokedAt = state.heartbeats.length;
-    await sleep(200);
+    await until(() => state.heartbeats.length >= revokedAt + 5);
     const whileHeld = state.heartbeats.slice(revokedAt + 1);
     // Act 2: the caller is done with it and asks for more.
     const after: number[] = [];
     for (let i = 0; i < 5; i++) after.push((await iterator.next()).value!.partition);
-    await sleep(100);
+    const p1Committed = () => state.commits.some((c) => c.offsets.some((o) => o.partition === 1));
+    await until(() => p1Committed() && state.heartbeats.at(-1)?.join() === "0");
     // Assess
     expect(whileHeld.length).toBeGreaterThan(3);
     for (const owned of whileHeld) expect(owned).toEqual([0, 1]);
@@ -131,7 +140,7 @@ describe("consumer in a group", () => {
     const iterator = consumer[Symbol.asyncIterator]();
     // Act
     await iterator.next();
-    await sleep(300);
+    await until(() => joins === 2 && revoked.length > 0 && consumer!.assignment().length === 2);
     // Assess
     expect(expelled).toBe(true);
     expect(revoked[0]).toEqual([0, 1]);
@@ -191,8 +200,10 @@ describe("consumer in a group", () => {
     state.assignment = [0];
     let expel = false;
     let expelled = false;
+    let joins = 0;
     const flaky: FetchFn = async (url, init) => {
       const path = new URL(url).pathname;
+      if (path === "/v1/groups/g/members" && init.method === "POST") joins++;
       if (path.endsWith("/heartbeat") && expel && !expelled) {
         expelled = true;
         return new Response(
@@ -219,7 +230,7 @@ describe("consumer in a group", () => {
     const held = (await iterator.next()).value!;
     // Act: the membership is lost and regained while the caller holds offset 0.
     expel = true;
-    await sleep(300);
+    await until(() => expelled && joins === 2 && consumer!.assignment().length === 1);
     const next = (await iterator.next()).value!;
     await consumer.commit();
     // Assess
@@ -233,10 +244,8 @@ describe("consumer in a group", () => {
   it("close() cuts short a heartbeat backoff, leaving no timer to hold the process open", async () => {
     // Prepare: once joined, every heartbeat is throttled with Retry-After: 30.
     const { fetchFn } = fakeServer();
-    let throttled = 0;
     const throttling: FetchFn = async (url, init) => {
       if (url.endsWith("/heartbeat")) {
-        throttled++;
         return new Response(
           JSON.stringify({ error_code: "throttled", message: "slow down", retriable: true }),
           {
@@ -259,8 +268,8 @@ describe("consumer in a group", () => {
     });
     try {
       await consumer[Symbol.asyncIterator]().next();
-      while (throttled === 0) await sleep(10);
-      await sleep(20);
+      // The backoff timer (Retry-After: 30 s) exists once the throttled reply was handled.
+      await until(() => setSpy.mock.calls.some((c) => typeof c[1] === "number" && c[1] >= 10_000));
       // Act
       await consumer.close();
       await sleep(20);

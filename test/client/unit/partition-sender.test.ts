@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { FloeError } from "../../../client/src/errors.js";
 import type { RecordInput } from "../../../client/src/format/index.js";
+import { PRODUCER_BATCHES_KEPT } from "../../../client/src/idempotence.js";
 import { PartitionSender, type PendingBatch } from "../../../client/src/sdk/partition-sender.js";
 import type { AppendResult } from "../../../client/src/sdk/produce-request.js";
 import { seededRandom } from "../../support/faults.js";
@@ -39,7 +40,8 @@ class ServerModel {
     return result;
   }
 
-  private apply(batch: PendingBatch): AppendResult {
+  /** The write itself, as the partition head decides it. */
+  apply(batch: PendingBatch): AppendResult {
     const values = batch.records.map((r) => new TextDecoder().decode(r.value!));
     const stamp = batch.stamp;
     if (this.o.idempotent) {
@@ -56,11 +58,15 @@ class ServerModel {
         const dup = this.batches.find((b) => b.first === first && b.last === last);
         if (dup) return { baseOffset: dup.base, lastOffset: dup.base + values.length - 1 };
         const expected = (this.batches.at(-1)?.last ?? -1) + 1;
+        if (first < expected)
+          throw new FloeError("out_of_order_sequence", "older than the last 5 batches", {
+            expected_sequence: expected,
+          });
         if (first !== expected)
           throw new FloeError("out_of_order_sequence", "gap", { expected_sequence: expected });
       }
       this.batches.push({ first, last, base: this.log.length, epoch: stamp.epoch });
-      this.batches = this.batches.slice(-5);
+      this.batches = this.batches.slice(-PRODUCER_BATCHES_KEPT);
     }
     const base = this.log.length;
     this.log.push(...values);
@@ -285,5 +291,140 @@ describe("PartitionSender", () => {
     // Assess
     expect((error as FloeError).code).toBe("throttled");
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(55);
+  });
+});
+
+/**
+ * A transport whose replies the test releases by hand: each send is written to the server model at
+ * once (the write happens), but its reply waits until `ack(i)` or `lose(i)`. No timers decide the
+ * verdict: only which replies were released.
+ */
+class HeldReplies {
+  readonly server = new ServerModel({
+    lossRate: 0,
+    refuseRate: 0,
+    maxDelayMs: 0,
+    random: () => 0,
+    idempotent: true,
+  });
+  /** Every attempt, in send order: the batch's first value and how to answer it. */
+  readonly sends: { value: string; ack(): void; lose(): void }[] = [];
+  /** Answer new sends at once (after the held ones were released). */
+  autoAck = false;
+
+  send(batch: PendingBatch): Promise<AppendResult> {
+    const value = new TextDecoder().decode(batch.records[0]!.value!);
+    let outcome: { result: AppendResult } | { error: unknown };
+    try {
+      outcome = { result: this.server.apply(batch) };
+    } catch (error) {
+      outcome = { error };
+    }
+    return new Promise<AppendResult>((resolve, reject) => {
+      const answer = () => ("result" in outcome ? resolve(outcome.result) : reject(outcome.error));
+      this.sends.push({
+        value,
+        ack: answer,
+        lose: () => reject(new FloeError("unavailable", "injected: response lost after the write")),
+      });
+      if (this.autoAck) answer();
+    });
+  }
+
+  sent(): string[] {
+    return this.sends.map((s) => s.value);
+  }
+}
+
+/** Lets every settled promise run its callbacks (no time passes that a verdict depends on). */
+const drain = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe("PartitionSender's in-flight window (the server remembers the last 5 batches)", () => {
+  function enqueueAll(sender: PartitionSender, values: string[]): Promise<Outcome>[] {
+    return values.map(
+      (v) =>
+        new Promise<Outcome>((resolve) =>
+          sender.enqueue({
+            records: [record(v)],
+            bytes: 1,
+            deadlineMs: Date.now() + 60_000,
+            attempts: 0,
+            unknownOutcome: false,
+            resolve: (result) => resolve({ values: [v], result, error: undefined }),
+            reject: (error) => resolve({ values: [v], result: undefined, error }),
+          }),
+        ),
+    );
+  }
+
+  function sender(transport: HeldReplies): PartitionSender {
+    return new PartitionSender({
+      topic: "t",
+      partition: 0,
+      producerId: 11,
+      maxInFlight: PRODUCER_BATCHES_KEPT,
+      compression: "none",
+      backoff: { initialMs: 1, maxMs: 1 },
+      send: (b) => transport.send(b),
+      settled: () => {},
+    });
+  }
+
+  it("does not send batch k+5 while batch k is unacknowledged, even with k+1..k+4 acknowledged", async () => {
+    // Prepare
+    const transport = new HeldReplies();
+    const values = Array.from({ length: 10 }, (_, i) => `b${i}`);
+    const outcomes = enqueueAll(sender(transport), values);
+    // Act: b0's reply is held, b1..b4 are acknowledged.
+    expect(transport.sent()).toEqual(["b0", "b1", "b2", "b3", "b4"]);
+    for (let i = 1; i < PRODUCER_BATCHES_KEPT; i++) transport.sends[i]!.ack();
+    await drain();
+    // Assess: nothing beyond the window while b0 is unanswered.
+    expect(transport.sent()).toEqual(["b0", "b1", "b2", "b3", "b4"]);
+    // Act: b0 acknowledged; the window slides.
+    transport.autoAck = true;
+    transport.sends[0]!.ack();
+    const settled = await Promise.all(outcomes);
+    // Assess
+    expect(settled.filter((s) => s.error !== undefined)).toEqual([]);
+    expect(transport.server.log).toEqual(values);
+  });
+
+  it("acknowledges a lost-response retry of batch k with its original offsets after k+4 landed", async () => {
+    // Prepare
+    const transport = new HeldReplies();
+    const values = Array.from({ length: 10 }, (_, i) => `b${i}`);
+    const outcomes = enqueueAll(sender(transport), values);
+    // Act: b0..b4 are written; from now on every new send is answered at once, b0's reply is
+    // held while b1..b4 are acknowledged, then lost.
+    transport.autoAck = true;
+    for (let i = 1; i < PRODUCER_BATCHES_KEPT; i++) transport.sends[i]!.ack();
+    await drain();
+    transport.sends[0]!.lose();
+    const settled = await Promise.all(outcomes);
+    // Assess: b0 is reported written, at offset 0 where it is; nothing is duplicated.
+    expect(settled.filter((s) => s.error !== undefined)).toEqual([]);
+    expect(settled[0]!.result).toEqual({ baseOffset: 0, lastOffset: 0 });
+    expect(transport.server.log).toEqual(values);
+    for (const [i, s] of settled.entries()) expect(s.result!.baseOffset).toBe(i);
+  });
+
+  it("keeps the window when a recovery resends several batches", async () => {
+    // Prepare: b0 and b2 lose their replies, b1, b3, b4 are acknowledged.
+    const transport = new HeldReplies();
+    const values = Array.from({ length: 12 }, (_, i) => `b${i}`);
+    const outcomes = enqueueAll(sender(transport), values);
+    // Act
+    transport.autoAck = true;
+    for (const i of [1, 3, 4]) transport.sends[i]!.ack();
+    await drain();
+    transport.sends[2]!.lose();
+    transport.sends[0]!.lose();
+    const settled = await Promise.all(outcomes);
+    // Assess: both retries were duplicates acknowledged with their offsets; the log is exact.
+    expect(settled.filter((s) => s.error !== undefined)).toEqual([]);
+    expect(transport.server.log).toEqual(values);
+    for (const [i, s] of settled.entries()) expect(s.result!.baseOffset).toBe(i);
+    expect(transport.sent().slice(5, 7)).toEqual(["b0", "b2"]);
   });
 });

@@ -55,6 +55,24 @@ function commitAll(
 }
 
 describe("planCommit", () => {
+  it("stores in each entry the partition's running max timestamp (the time index), across commits", () => {
+    // Prepare: timestamps out of order within and across commits; a rejected append in between.
+    const head = { ...emptyHead("id", 0), lastTimestamp: 2_500, version: 1 };
+    const late = (pos: number, max: number) => placed(1, pos, { firstTimestamp: max, maxTimestamp: max });
+    // Act
+    const { plans } = commitAll(
+      head,
+      [late(0, 2_000), late(100, 3_000)],
+      [late(0, 1_000), placed(1, 100, { maxTimestamp: 9_000, matchOffset: 99 }), late(200, 4_000)],
+    );
+    // Assess: non-decreasing, never below the entry's own max, seeded from the head's lastTimestamp.
+    expect(plans[0]!.entries.map((e) => e.maxTimestampSoFar)).toEqual([3_000]);
+    expect(plans[1]!.entries.map((e) => [e.maxTimestamp, e.maxTimestampSoFar])).toEqual([
+      [1_000, 3_000],
+      [4_000, 4_000],
+    ]);
+  });
+
   it("assigns dense offsets in order and merges adjacent appends into one entry", () => {
     // Prepare
     const head = { ...emptyHead("id", 0), nextOffset: 40, version: 3 };

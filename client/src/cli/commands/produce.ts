@@ -17,7 +17,7 @@ import {
 import { UsageError } from "../exit-codes.js";
 import { type InputFormat, type LineOptions, recordFromLine, unescapeSeparator } from "../input.js";
 import { type Context, formatBytes, formatCount, write, writeJson } from "../output.js";
-import { ProgressBar } from "../progress.js";
+import { ProgressBar, progressDelayMs } from "../progress.js";
 
 export const PRODUCE_FLAGS: FlagSpecs = {
   file: { type: "string", help: "read records from this file instead of stdin" },
@@ -92,7 +92,9 @@ export async function produceCommand(ctx: Context, parsed: Parsed): Promise<void
     lingerMs: intFlag(v, "linger-ms", 0, 60_000) ?? 5,
     batchBytesMax: intFlag(v, "batch-bytes", 1024, 64 * 1024 * 1024) ?? 1024 * 1024,
   });
-  const progress = new ProgressBar(ctx.io.stderr, totalBytes);
+  const progress = new ProgressBar(ctx.io.stderr, totalBytes, {
+    showAfterMs: progressDelayMs(ctx.io.env),
+  });
   const spans = new Map<number, PartitionSpan>();
   let submitted = 0;
   let failed = 0;
