@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { FloeError } from "../../../client/src/errors.js";
 import type { Clock } from "../ports/clock.js";
 import { ConditionFailedError, type ManifestStore } from "../ports/manifest-store.js";
+import { ByteLru } from "./byte-lru.js";
 import { TOPICS_PK, topicSk } from "./keys.js";
 import {
   emptyHead,
@@ -12,6 +13,7 @@ import {
   topicFromItem,
   topicToItem,
 } from "./model.js";
+import { MAP_ENTRY_BYTES, retainedBytes, stringBytes } from "./retained-size.js";
 import {
   DEFAULT_TOPIC_CONFIG,
   mergeTopicConfig,
@@ -24,12 +26,24 @@ export interface TopicStoreOptions {
   clock: Clock;
   /** How long a topic lookup may be served from memory (0 = always read). */
   cacheTtlMs: number;
+  /** Byte budget of the cache (least recently used out first; a miss reads the manifest). */
+  cacheBytes: number;
 }
 
 export class TopicStore {
-  private readonly cache = new Map<string, { topic: TopicMeta | undefined; at: number }>();
+  /** Keyed by client-supplied names, answers "no such topic" included: bounded in bytes. */
+  private readonly cache: ByteLru<string, { topic: TopicMeta | undefined; at: number }>;
 
-  constructor(private readonly options: TopicStoreOptions) {}
+  constructor(private readonly options: TopicStoreOptions) {
+    this.cache = new ByteLru(
+      options.cacheBytes,
+      (name, value) => MAP_ENTRY_BYTES + stringBytes(name) + retainedBytes(value),
+    );
+  }
+
+  cacheSize(): { bytes: number; capacityBytes: number } {
+    return { bytes: this.cache.sizeBytes, capacityBytes: this.cache.capacityBytes };
+  }
 
   async create(name: string, partitions: number, config?: unknown): Promise<TopicMeta> {
     validateTopicName(name);
@@ -64,7 +78,6 @@ export class TopicStore {
     const item = await this.options.manifest.get(TOPICS_PK, topicSk(name));
     const topic = item ? topicFromItem(item) : undefined;
     this.cache.set(name, { topic, at: this.options.clock.now() });
-    if (this.cache.size > 10_000) this.cache.delete(this.cache.keys().next().value!);
     return topic;
   }
 
