@@ -2,7 +2,7 @@
  * Every bound a consumer group has, in one place (style.md: put a limit on everything). The state
  * item holds the whole group; `stateBytesMax` is its byte budget, and the counted limits are
  * chosen so that the worst case they allow fits it (100 members x 32 topics of 249 characters,
- * 64 topics, 2048 partitions: about 170 KB, test/groups/group-state-budget.test.ts). Partitions
+ * 64 topics, 2048 partitions: 136 KB, test/groups/group-state-budget.test.ts). Partitions
  * added to subscribed topics after a join can still grow it: a write that would take it past
  * the budget is refused with `group_full` and `limit_bytes`.
  */

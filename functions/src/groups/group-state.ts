@@ -108,7 +108,7 @@ export function retainUntil(state: GroupState, retentionMs: number): number {
  *                    target {"3": [p]}, assigned {"3": [[p, since]]},
  *                    revoking {"3": [[p, since, revokedAt]]}
  * Names appear once in the item, however many members subscribe to them or hold their
- * partitions: that is what bounds the item at the documented limits (stateWorstCaseBytes, and
+ * partitions: that is what bounds the item at the documented limits (test/groups/group-state-budget.test.ts and
  * docs/design/groups.md § Item budget). Map keys are indices we issue, never client strings.
  * Items written before the topic table (names in place of indices) are still read.
  */
