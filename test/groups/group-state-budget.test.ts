@@ -74,6 +74,47 @@ describe("group state item budget", () => {
     expect(stateFromItem(state.name, item).members).toEqual(members.map(sorted));
   });
 
+  it("still reads a state item in the earlier layout (topic names in place of indices)", () => {
+    // Prepare
+    const item = {
+      pk: groupPk("g"),
+      sk: "state",
+      version: 3,
+      data: {
+        incarnation: "i",
+        epoch: 2,
+        created_at: 1,
+        listed_until: 0,
+        members: [
+          {
+            id: "m1",
+            topics: ["a", "b"],
+            session_timeout_ms: 45_000,
+            lease_expires_at: 10,
+            epoch: 2,
+            joined_at: 1,
+            target: { a: [0], b: [1] },
+            assigned: { a: [[0, 2]] },
+            revoking: { b: [[1, 1, 2]] },
+          },
+        ],
+      },
+    };
+    // Act
+    const state = stateFromItem("g", item);
+    // Assess
+    expect(state.members[0]).toMatchObject({
+      topics: ["a", "b"],
+      target: [
+        { topic: "a", partition: 0 },
+        { topic: "b", partition: 1 },
+      ],
+      assigned: [{ topic: "a", partition: 0, since: 2 }],
+      revoking: [{ topic: "b", partition: 1, since: 1, revokedAt: 2 }],
+    });
+    expect(stateFromItem("g", stateToItem(state, 1000)).members).toEqual(state.members);
+  });
+
   it("refuses the join that would take the item one byte past the budget with group_full and limit_bytes, writing nothing", async () => {
     // Prepare: learn the size after two joins, then replay with the budget at it and one below.
     const sizeAfterTwo = (await twoJoins(DEFAULT_GROUP_LIMITS.stateBytesMax)).bytes;
