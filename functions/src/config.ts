@@ -23,6 +23,11 @@ export const ENV = {
   waitMsMax: "FLOE_WAIT_MS_MAX",
   rangeCacheBytes: "FLOE_CACHE_BYTES",
   hotTailBytes: "FLOE_HOT_TAIL_BYTES",
+  entryCacheBytes: "FLOE_ENTRY_CACHE_BYTES",
+  headCacheBytes: "FLOE_HEAD_CACHE_BYTES",
+  topicCacheBytes: "FLOE_TOPIC_CACHE_BYTES",
+  memoryBytes: "FLOE_MEMORY_BYTES",
+  lambdaMemoryMiB: "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
   commitTimeoutMs: "FLOE_COMMIT_TIMEOUT_MS",
   headCacheMs: "FLOE_HEAD_CACHE_MS",
   apiTokens: "FLOE_API_TOKENS",
@@ -75,8 +80,15 @@ export interface AgentConfig {
   flushBytesMin: number;
   /** Accepted-but-unacknowledged produce bytes beyond which the agent answers 429. */
   inflightBytesMax: number;
+  /** Cache budgets in bytes (each an upper bound of what that cache keeps alive). */
   rangeCacheBytes: number;
   hotTailBytes: number;
+  entryCacheBytes: number;
+  /** Applies twice: the fetch head cache and the committer's own heads + materialised keys. */
+  headCacheBytes: number;
+  topicCacheBytes: number;
+  /** The memory the process may use; caches + in-flight bytes must leave a quarter of it. */
+  memoryBytes: number;
   commitTimeoutMs: number;
   /** How stale a partition head a fetch may use (see EngineLimits.headCacheMs). */
   headCacheMs: number;
@@ -151,13 +163,45 @@ export function loadConfig(
   const s3Endpoint = env[ENV.s3Endpoint] ?? env[ENV.endpoint];
   const dynamodbEndpoint = env[ENV.dynamodbEndpoint] ?? env[ENV.endpoint];
   const limits = limitsFor(platform, env);
-  const inflightBytesMax = int(env, ENV.inflightBytesMax, 256 * MiB, MiB, 8192 * MiB);
+  const lambda = platform === "lambda";
+  const memoryBytes = memoryBytesOf(env, lambda);
+  // Lambda defaults shrink with the function's memory (128 MiB functions exist); a container's
+  // are sized for its 2 GiB task.
+  const scaled = (bytes: number, fraction: number) =>
+    lambda ? Math.min(bytes, Math.floor(memoryBytes * fraction)) : bytes;
+  const inflightBytesMax = int(
+    env,
+    ENV.inflightBytesMax,
+    Math.max(limits.requestBytesMax, scaled(256 * MiB, 1 / 4)),
+    MiB,
+    8192 * MiB,
+  );
   if (inflightBytesMax < limits.requestBytesMax) {
     // Else a request larger than the in-flight budget would be throttled on every retry, forever.
     throw new ConfigError(
       `${ENV.inflightBytesMax} (${inflightBytesMax}) must be at least the largest request (${limits.requestBytesMax} bytes)`,
     );
   }
+  const caches = {
+    rangeCacheBytes: int(
+      env,
+      ENV.rangeCacheBytes,
+      lambda ? scaled(64 * MiB, 1 / 8) : 256 * MiB,
+      0,
+      65536 * MiB,
+    ),
+    hotTailBytes: int(env, ENV.hotTailBytes, lambda ? 0 : 64 * MiB, 0, 65536 * MiB),
+    entryCacheBytes: int(
+      env,
+      ENV.entryCacheBytes,
+      scaled(lambda ? 16 * MiB : 64 * MiB, 1 / 32),
+      0,
+      65536 * MiB,
+    ),
+    headCacheBytes: int(env, ENV.headCacheBytes, scaled(lambda ? 4 * MiB : 16 * MiB, 1 / 64), 0, 65536 * MiB),
+    topicCacheBytes: int(env, ENV.topicCacheBytes, scaled(lambda ? MiB : 4 * MiB, 1 / 256), 0, 65536 * MiB),
+  };
+  checkMemoryBudget(caches, inflightBytesMax, memoryBytes);
   return {
     storage,
     platform,
@@ -175,14 +219,8 @@ export function loadConfig(
     segmentBytesMax: int(env, ENV.segmentBytesMax, 8 * MiB, 64 * 1024, 64 * MiB),
     flushBytesMin: int(env, ENV.flushBytesMin, MiB, 1024, 64 * MiB),
     inflightBytesMax,
-    rangeCacheBytes: int(
-      env,
-      ENV.rangeCacheBytes,
-      platform === "lambda" ? 64 * MiB : 256 * MiB,
-      0,
-      65536 * MiB,
-    ),
-    hotTailBytes: int(env, ENV.hotTailBytes, platform === "lambda" ? 0 : 64 * MiB, 0, 65536 * MiB),
+    ...caches,
+    memoryBytes,
     commitTimeoutMs: int(env, ENV.commitTimeoutMs, 10_000, 100, 120_000),
     // 0: every fetch reads the head, so a record acknowledged by any agent is visible to the very
     // next fetch on every agent (read-your-writes across agents). Raising it saves DynamoDB reads
@@ -194,4 +232,44 @@ export function loadConfig(
       .filter(Boolean),
     limits,
   };
+}
+
+/**
+ * The memory the process may use: FLOE_MEMORY_BYTES, else the Lambda function's memory size, else
+ * 2 GiB (the container task's default, infra/lib/container-agent.ts).
+ */
+function memoryBytesOf(env: Env, lambda: boolean): number {
+  const lambdaMiB = lambda ? int(env, ENV.lambdaMemoryMiB, 0, 0, 10_240) : 0;
+  return int(env, ENV.memoryBytes, lambdaMiB > 0 ? lambdaMiB * MiB : 2048 * MiB, 64 * MiB, 1024 * 1024 * MiB);
+}
+
+/**
+ * Every cache budget plus the in-flight budget must leave a quarter of the memory for everything
+ * else (V8's own overhead, request and response buffers, sockets, the SDKs): else the process is
+ * killed out of memory under load instead of answering 429. The head cache budget counts twice.
+ */
+function checkMemoryBudget(
+  caches: {
+    rangeCacheBytes: number;
+    hotTailBytes: number;
+    entryCacheBytes: number;
+    headCacheBytes: number;
+    topicCacheBytes: number;
+  },
+  inflightBytesMax: number,
+  memoryBytes: number,
+): void {
+  const used =
+    caches.rangeCacheBytes +
+    caches.hotTailBytes +
+    caches.entryCacheBytes +
+    2 * caches.headCacheBytes +
+    caches.topicCacheBytes +
+    inflightBytesMax;
+  const allowed = Math.floor((memoryBytes * 3) / 4);
+  if (used > allowed) {
+    throw new ConfigError(
+      `caches and in-flight bytes (${used}: ${ENV.rangeCacheBytes} + ${ENV.hotTailBytes} + ${ENV.entryCacheBytes} + 2 x ${ENV.headCacheBytes} + ${ENV.topicCacheBytes} + ${ENV.inflightBytesMax}) must leave a quarter of ${ENV.memoryBytes} (${memoryBytes}) free: at most ${allowed}`,
+    );
+  }
 }

@@ -15,7 +15,11 @@ import {
 } from "../../functions/src/adapters/aws/aws-clients.js";
 import { DynamoManifestStore } from "../../functions/src/adapters/aws/dynamo-manifest-store.js";
 import { S3ObjectStore } from "../../functions/src/adapters/aws/s3-object-store.js";
-import { ConditionFailedError, StoreUnavailableError } from "../../functions/src/ports/manifest-store.js";
+import {
+  ConditionFailedError,
+  ItemTooLargeError,
+  StoreUnavailableError,
+} from "../../functions/src/ports/manifest-store.js";
 import { ObjectNotFoundError } from "../../functions/src/ports/object-store.js";
 import { rejectionOf } from "../support/rejection.js";
 
@@ -119,6 +123,17 @@ describe("DynamoManifestStore error translation", () => {
     // Assess
     expect(error).toBeInstanceOf(ConditionFailedError);
     expect(error).toMatchObject({ pk: "p#t#0", sk: "head" });
+  });
+
+  it("reports DynamoDB's item size refusal as ItemTooLargeError, as the in-memory store does", async () => {
+    // Prepare: DynamoDB may count a little higher than the adapter's own check (it is approximate).
+    respond = dynamoError(400, "ValidationException", "Item size has exceeded the maximum allowed size");
+    const store = manifestStore();
+    // Act
+    const error = await rejectionOf(store.put(head, { kind: "version", version: 1 }));
+    // Assess
+    expect(error).toBeInstanceOf(ItemTooLargeError);
+    expect(error).toMatchObject({ pk: "p#t#0", sk: "head", limitBytes: 400 * 1024 });
   });
 
   it("reports a validation failure as a plain Error naming the operation (a bug, not retriable)", async () => {

@@ -8,8 +8,10 @@
  * commit protocol pass vacuously.
  */
 import { describe, expect, it } from "vitest";
+import { ITEM_BYTES_MAX, itemSizeBytes } from "../../functions/src/adapters/store-rules.js";
 import {
   ConditionFailedError,
+  ItemTooLargeError,
   type ManifestItem,
   type ManifestStore,
   type QueryOptions,
@@ -40,6 +42,23 @@ async function queryAll(store: ManifestStore, pk: string, options: QueryOptions)
     cursor = page.cursor;
   } while (cursor !== undefined && pages.length < 100);
   return pages;
+}
+
+/** An item of exactly `bytes` DynamoDB bytes, padded with `unit` (whose UTF-8 size divides the padding). */
+function itemOfSize(pk: string, bytes: number, unit = "x"): ManifestItem {
+  const base: ManifestItem = {
+    pk,
+    sk: "big",
+    version: 1,
+    expiresAt: 1_900_000_000,
+    data: { n: 42, pad: "" },
+  };
+  const room = bytes - itemSizeBytes(base);
+  const unitBytes = Buffer.byteLength(unit, "utf8");
+  const pad = unit.repeat(Math.floor(room / unitBytes)) + "x".repeat(room % unitBytes);
+  const out = { ...base, data: { n: 42, pad } };
+  expect(itemSizeBytes(out)).toBe(bytes);
+  return out;
 }
 
 function settle(results: PromiseSettledResult<void>[]) {
@@ -313,6 +332,78 @@ export function manifestStoreContract(name: string, makeStore: () => Promise<Man
       expect(inverted).toBeInstanceOf(RangeError);
       expect(zeroLimit).toBeInstanceOf(RangeError);
       expect(foreignCursor).toBeInstanceOf(TypeError);
+    });
+
+    it("stores an item of exactly 400 KB and refuses one byte more with ItemTooLargeError, writing nothing", async () => {
+      // Prepare
+      const store = await makeStore();
+      const atLimit = itemOfSize("p#size", ITEM_BYTES_MAX);
+      const overLimit = itemOfSize("p#size-over", ITEM_BYTES_MAX + 1);
+      // Act
+      await store.put(atLimit, { kind: "absent" });
+      const refused = await rejectionOf(store.put(overLimit, { kind: "none" }));
+      // Assess
+      expect(await store.get("p#size", "big")).toStrictEqual(atLimit);
+      expect(refused).toBeInstanceOf(ItemTooLargeError);
+      expect(refused).toMatchObject({ pk: "p#size-over", sk: "big", limitBytes: ITEM_BYTES_MAX });
+      expect(await store.get("p#size-over", "big")).toBeUndefined();
+    });
+
+    it("counts strings and member names in UTF-8 bytes, as DynamoDB does (not UTF-16 units)", async () => {
+      // Prepare: 3-byte characters, so the item is 400 KB + 1 in UTF-8 but a third of that in UTF-16.
+      const store = await makeStore();
+      const atLimit = itemOfSize("p#utf8", ITEM_BYTES_MAX, "中");
+      const overLimit = itemOfSize("p#utf8-over", ITEM_BYTES_MAX + 1, "中");
+      const named: ManifestItem = {
+        pk: "p#names",
+        sk: "big",
+        version: 1,
+        data: { ["é".repeat(1000)]: true },
+      };
+      // Act
+      await store.put(atLimit, { kind: "none" });
+      const refused = await rejectionOf(store.put(overLimit, { kind: "none" }));
+      // Assess
+      expect((await store.get("p#utf8", "big"))?.data.pad).toBe(atLimit.data.pad);
+      expect(refused).toBeInstanceOf(ItemTooLargeError);
+      expect(itemSizeBytes(named)).toBe(
+        "pk".length + 7 + "sk".length + 3 + "v".length + 2 + "d".length + 3 + 1 + 2000 + 1,
+      );
+    });
+
+    it("refuses an oversized item before its condition: a failed condition is not reported for it", async () => {
+      // Prepare
+      const store = await makeStore();
+      await store.put(item("p#size-cond", "big", 1, {}), { kind: "absent" });
+      const overLimit = { ...itemOfSize("p#size-cond", ITEM_BYTES_MAX + 1), version: 2 };
+      // Act
+      const refused = await rejectionOf(store.put(overLimit, { kind: "version", version: 7 }));
+      // Assess
+      expect(refused).toBeInstanceOf(ItemTooLargeError);
+      expect(await store.get("p#size-cond", "big")).toStrictEqual(item("p#size-cond", "big", 1, {}));
+    });
+
+    it("refuses empty and over-long keys: pk 1..2048 bytes, sk 1..1024 bytes", async () => {
+      // Prepare
+      const store = await makeStore();
+      const pkMax = `p#${"k".repeat(2046)}`;
+      const skMax = "s".repeat(1024);
+      // Act
+      await store.put(item(pkMax, skMax, 1), { kind: "none" });
+      const refusals = await Promise.all([
+        rejectionOf(store.put(item(`${pkMax}k`, "head", 1), { kind: "none" })),
+        rejectionOf(store.put(item("p#k", `${skMax}s`, 1), { kind: "none" })),
+        rejectionOf(store.put(item("", "head", 1), { kind: "none" })),
+        rejectionOf(store.put(item("p#k", "", 1), { kind: "none" })),
+      ]);
+      // Assess
+      expect((await store.get(pkMax, skMax))?.version).toBe(1);
+      expect(refusals.map((error) => error instanceof RangeError || error instanceof TypeError)).toEqual([
+        true,
+        true,
+        true,
+        true,
+      ]);
     });
 
     it(`CANARY: of ${CONCURRENT_WRITERS} concurrent compare-and-set writers expecting the same version, exactly one wins`, async () => {

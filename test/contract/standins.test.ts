@@ -10,6 +10,7 @@ import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -20,8 +21,9 @@ import {
 import { awsErrorName } from "../../functions/src/adapters/aws/aws-errors.js";
 import { DynamoManifestStore } from "../../functions/src/adapters/aws/dynamo-manifest-store.js";
 import { S3ObjectStore } from "../../functions/src/adapters/aws/s3-object-store.js";
+import { ITEM_BYTES_MAX, itemSizeBytes } from "../../functions/src/adapters/store-rules.js";
 import { startStandIns } from "../../functions/src/local/standins.js";
-import { StoreUnavailableError } from "../../functions/src/ports/manifest-store.js";
+import { ItemTooLargeError, StoreUnavailableError } from "../../functions/src/ports/manifest-store.js";
 import { rejectionOf } from "../support/rejection.js";
 import { useStandIns } from "../support/standins.js";
 
@@ -249,6 +251,58 @@ describe("s3rver fixes and gaps", () => {
     // Assess: either behaviour is consistent; the engine relies on neither (s3rver 3.7: accepted).
     if (outcome === "accepted") expect(stored).toEqual([2]);
     else expect({ outcome, stored }).toEqual({ outcome: "PreconditionFailed", stored: [1] });
+  });
+});
+
+describe("dynalite's item size limit", () => {
+  /** PutItem straight to dynalite, in DynamoManifestStore's layout, past the adapter's own check. */
+  async function rawPut(bytes: number, unit: string): Promise<string> {
+    const store = await standIns().newManifestStore();
+    const base = { pk: "p#raw", sk: "big", version: 1, data: { pad: "" } };
+    const unitBytes = Buffer.byteLength(unit, "utf8");
+    const room = bytes - itemSizeBytes(base);
+    const pad = unit.repeat(Math.floor(room / unitBytes)) + "x".repeat(room % unitBytes);
+    expect(itemSizeBytes({ ...base, data: { pad } })).toBe(bytes);
+    const Item = { pk: { S: base.pk }, sk: { S: base.sk }, v: { N: "1" }, d: { M: { pad: { S: pad } } } };
+    return standIns()
+      .dynamodb.send(new PutItemCommand({ TableName: store.table, Item }))
+      .then(
+        () => "stored",
+        (error: unknown) => `${awsErrorName(error)}: ${String((error as Error).message)}`,
+      );
+  }
+
+  it("agrees with itemSizeBytes on ASCII items: 400 KB stored, one byte more refused", async () => {
+    // Act
+    const atLimit = await rawPut(ITEM_BYTES_MAX, "x");
+    const overLimit = await rawPut(ITEM_BYTES_MAX + 1, "x");
+    // Assess
+    expect(atLimit).toBe("stored");
+    expect(overLimit).toBe("ValidationException: Item size has exceeded the maximum allowed size");
+  });
+
+  it("CANARY: dynalite counts strings in UTF-16 units, so it stores multi-byte items DynamoDB refuses", async () => {
+    // Prepare: 400 KB + 1 in UTF-8 (what DynamoDB counts) is about 137 KB in UTF-16 units.
+    const store = await standIns().newManifestStore();
+    const pad = "中".repeat(Math.ceil(ITEM_BYTES_MAX / 3));
+    const item = { pk: "p#cjk", sk: "big", version: 1, data: { pad } };
+    expect(itemSizeBytes(item)).toBeGreaterThan(ITEM_BYTES_MAX);
+    // Act
+    const raw = await standIns()
+      .dynamodb.send(
+        new PutItemCommand({
+          TableName: store.table,
+          Item: { pk: { S: item.pk }, sk: { S: item.sk }, v: { N: "1" }, d: { M: { pad: { S: pad } } } },
+        }),
+      )
+      .then(
+        () => "stored",
+        (error: unknown) => awsErrorName(error),
+      );
+    const viaAdapter = await rejectionOf(store.put(item, { kind: "none" }));
+    // Assess: if dynalite ever refuses this itself, this canary says the adapter's check can go.
+    expect(raw).toBe("stored");
+    expect(viaAdapter).toBeInstanceOf(ItemTooLargeError);
   });
 });
 

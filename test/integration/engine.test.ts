@@ -53,6 +53,50 @@ function engineSuite(name: string, backend: () => Promise<Backend>) {
       return { backend: be, log: new FloeLog({ ...be, clock: systemClock, ...extra }) };
     };
 
+    it("keeps every cache within its byte budget; budgets too small for any value cache nothing and break no read", async () => {
+      // Prepare: one log whose caches can hold nothing, one with a few KiB each.
+      const budgets = (bytes: number) => ({
+        rangeCacheBytes: bytes,
+        hotTailBytes: bytes,
+        entryCacheBytes: bytes,
+        headCacheBytes: bytes,
+        topicCacheBytes: bytes,
+        headCacheMs: 60_000,
+      });
+      const be = await backend();
+      const { log: starved } = await newLog(be, { limits: budgets(1) });
+      const { log: small } = await newLog(be, { limits: budgets(4096) });
+      const topic = await small.topics.create(uniqueName("t"), 8);
+      // Act: rounds alternate between the logs; the last is the small one's, so its cached heads
+      // (served for headCacheMs) are the newest.
+      for (let round = 0; round < 4; round++) {
+        for (let p = 0; p < 8; p++)
+          await produce(round % 2 ? small : starved, topic, p, [`r${round}p${p}`, "x".repeat(500)]);
+      }
+      const fetched = await Promise.all(
+        [starved, small].flatMap((log) =>
+          Array.from({ length: 8 }, async (_, p) =>
+            values(await log.fetch(topic.name, p, { offset: 0 }, FETCH_ALL)),
+          ),
+        ),
+      );
+      // Assess
+      for (const [i, records] of fetched.entries()) {
+        const p = i % 8;
+        expect(records.map((r) => r.value).filter((v) => v.startsWith("r"))).toEqual([
+          `r0p${p}`,
+          `r1p${p}`,
+          `r2p${p}`,
+          `r3p${p}`,
+        ]);
+      }
+      for (const cache of Object.values(starved.cacheSizes())) expect(cache.bytes).toBe(0);
+      const sizes = small.cacheSizes();
+      for (const cache of Object.values(sizes)) expect(cache.bytes).toBeLessThanOrEqual(cache.capacityBytes);
+      expect(sizes.heads!.bytes).toBeGreaterThan(0);
+      expect(sizes.entries!.bytes).toBeGreaterThan(0);
+    });
+
     it("appends and fetches records with dense offsets, by offset, timestamp and tail", async () => {
       // Prepare
       const { log } = await newLog();

@@ -37,4 +37,55 @@ describe("loadConfig", () => {
       }).inflightBytesMax,
     ).toBe(2 * 1024 * 1024);
   });
+
+  it("bounds every cache in bytes, with defaults that leave a quarter of a 2 GiB container free", () => {
+    // Act
+    const config = loadConfig({});
+    // Assess
+    const MiB = 1024 * 1024;
+    expect(config).toMatchObject({
+      rangeCacheBytes: 256 * MiB,
+      hotTailBytes: 64 * MiB,
+      entryCacheBytes: 64 * MiB,
+      headCacheBytes: 16 * MiB,
+      topicCacheBytes: 4 * MiB,
+      memoryBytes: 2048 * MiB,
+    });
+    const used =
+      config.rangeCacheBytes +
+      config.hotTailBytes +
+      config.entryCacheBytes +
+      2 * config.headCacheBytes +
+      config.topicCacheBytes +
+      config.inflightBytesMax;
+    expect(used).toBeLessThanOrEqual(0.75 * config.memoryBytes);
+  });
+
+  it("refuses cache and in-flight budgets that leave less than a quarter of the memory, at the bound", () => {
+    // Prepare: the defaults use 676 MiB, so memory of 676 / 0.75 MiB fits exactly and a byte less does not.
+    const MiB = 1024 * 1024;
+    const exact = Math.ceil((676 * MiB) / 0.75);
+    // Act / Assess
+    expect(loadConfig({ FLOE_MEMORY_BYTES: String(exact) }).memoryBytes).toBe(exact);
+    expect(() => loadConfig({ FLOE_MEMORY_BYTES: String(exact - 2) })).toThrow(/FLOE_MEMORY_BYTES/);
+    expect(() => loadConfig({ FLOE_ENTRY_CACHE_BYTES: String(2048 * MiB) })).toThrow(ConfigError);
+  });
+
+  it("shrinks Lambda's cache and in-flight defaults with its memory size", () => {
+    // Act
+    const small = loadConfig(
+      { FLOE_BUCKET: "b", FLOE_TABLE: "t", AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "128" },
+      { storage: "aws", platform: "lambda" },
+    );
+    // Assess
+    const MiB = 1024 * 1024;
+    expect(small).toMatchObject({
+      memoryBytes: 128 * MiB,
+      rangeCacheBytes: 16 * MiB,
+      entryCacheBytes: 4 * MiB,
+      headCacheBytes: 2 * MiB,
+      topicCacheBytes: MiB / 2,
+      inflightBytesMax: 32 * MiB,
+    });
+  });
 });

@@ -3,7 +3,12 @@
  * stores cannot rely on something DynamoDB or S3 would refuse (or the reverse). Each rule names the
  * AWS behaviour it mirrors.
  */
-import type { ItemData, QueryOptions } from "../ports/manifest-store.js";
+import {
+  type ItemData,
+  ItemTooLargeError,
+  type ManifestItem,
+  type QueryOptions,
+} from "../ports/manifest-store.js";
 import type { ByteRange } from "../ports/object-store.js";
 
 /** ListObjectsV2 returns at most 1000 keys per page. */
@@ -90,6 +95,74 @@ export function compareUtf8(a: string, b: string): number {
 function shiftForCodePointOrder(unit: number): number {
   if (unit < 0xd800) return unit;
   return unit <= 0xdfff ? unit + 0x2000 : unit - 0x800;
+}
+
+/** DynamoDB's item size limit: 400 KB, where a KB is 1024 bytes (dynalite's MAX_SIZE is 409600 too). */
+export const ITEM_BYTES_MAX = 400 * 1024;
+
+/**
+ * The size DynamoDB charges and limits an item by, for the layout both adapters store
+ * (dynamo-manifest-store.ts: `pk` S, `sk` S, `v` N, `d` M, `ttl` N), from the developer guide's
+ * "Item sizes and formats": the sum over attributes of the UTF-8 bytes of the name plus the value,
+ * where a string is its UTF-8 bytes, a number its base-100 digits plus one (see numberBytes), a
+ * boolean or null 1 byte, and a map or list 3 bytes plus 1 per element plus its elements (a map
+ * member's name counts like an attribute name). The engine sizes items with this before writing
+ * them (budgets), and both adapters refuse what it puts over ITEM_BYTES_MAX.
+ */
+export function itemSizeBytes(item: ManifestItem): number {
+  let size = utf8Bytes("pk") + utf8Bytes(item.pk) + utf8Bytes("sk") + utf8Bytes(item.sk);
+  size += utf8Bytes("v") + numberBytes(item.version);
+  size += utf8Bytes("d") + valueBytes(item.data);
+  if (item.expiresAt !== undefined) size += utf8Bytes("ttl") + numberBytes(item.expiresAt);
+  return size;
+}
+
+/** Throws ItemTooLargeError (what DynamoDB's ValidationException becomes) past ITEM_BYTES_MAX. */
+export function checkItemSize(item: ManifestItem): void {
+  const size = itemSizeBytes(item);
+  if (size > ITEM_BYTES_MAX) throw new ItemTooLargeError(item.pk, item.sk, size, ITEM_BYTES_MAX);
+}
+
+/** The DynamoDB size of one attribute value (without its name); undefined members are dropped. */
+export function valueBytes(value: unknown): number {
+  if (value === null || typeof value === "boolean") return 1;
+  if (typeof value === "string") return utf8Bytes(value);
+  if (typeof value === "number") return numberBytes(value);
+  if (Array.isArray(value)) {
+    let size = 3;
+    for (const element of value) if (element !== undefined) size += 1 + valueBytes(element);
+    return size;
+  }
+  if (typeof value === "object") {
+    let size = 3;
+    for (const [name, member] of Object.entries(value)) {
+      if (member !== undefined) size += 1 + utf8Bytes(name) + valueBytes(member);
+    }
+    return size;
+  }
+  throw new TypeError(`${typeof value} has no DynamoDB size`);
+}
+
+export function utf8Bytes(value: string): number {
+  return Buffer.byteLength(value, "utf8");
+}
+
+/**
+ * DynamoDB stores a number as base-100 digits aligned on the decimal point, plus one byte of
+ * exponent and one more for a negative number: "1 byte per two significant digits + 1" in the
+ * guide, exact here (dynalite computes the same). 0 is 1 byte; 12 is 2 (one digit pair), 1.2 is
+ * 3 ("01" "20"), 123 is 3 ("01" "23").
+ */
+export function numberBytes(value: number): number {
+  if (value === 0) return 1;
+  // toExponential gives the shortest round-trip digits: "d.ddde±x".
+  const [mantissa, exponentText] = Math.abs(value).toExponential().split("e") as [string, string];
+  const digits = mantissa.replace(".", "").replace(/0+$/, "");
+  const exponent = Number(exponentText);
+  // The first digit sits at 10^exponent: with an odd exponent it opens a pair with the next one.
+  const leadingPad = ((exponent % 2) + 2) % 2 === 1 ? 0 : 1;
+  const pairs = Math.ceil((digits.length + leadingPad) / 2);
+  return 1 + pairs + (value < 0 ? 1 : 0);
 }
 
 /** DynamoDB refuses empty key attributes and keys over 2048 (pk) / 1024 (sk) bytes. */

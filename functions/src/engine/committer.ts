@@ -8,6 +8,7 @@ import type { Clock } from "../ports/clock.js";
 import { ConditionFailedError, type ManifestStore, StoreUnavailableError } from "../ports/manifest-store.js";
 import type { AppendOutcome } from "./append-types.js";
 import { BoundedSet } from "./bounded-set.js";
+import { ByteLru } from "./byte-lru.js";
 import {
   type CommitPlan,
   checkPlanLimits,
@@ -26,6 +27,7 @@ import {
   type IndexEntry,
   type PartitionHead,
 } from "./model.js";
+import { MAP_ENTRY_BYTES, retainedBytes, stringBytes } from "./retained-size.js";
 
 /** Test seam: named points where a crash can be injected (testing.md § Faults to inject). */
 export type CrashPoint =
@@ -50,6 +52,8 @@ export interface CommitterOptions {
   logError?: (error: unknown) => void;
   /** Called with each head this process wrote or read, so caches and waiters can follow it. */
   onHead?: (head: PartitionHead) => void;
+  /** Bytes for the caches below: 3/4 for own heads, 1/4 for materialised entry keys (16 MiB). */
+  cacheBytes?: number;
   random?: () => number;
 }
 
@@ -61,14 +65,17 @@ export interface CommitResult {
 }
 
 export class Committer {
-  private readonly materialised = new BoundedSet<string>(20_000);
+  // Both are caches, safe to drop at any time: a forgotten own head means one head read (and the
+  // version condition vouches for a remembered one), a forgotten materialised key one GetItem.
+  // Nothing here is live state; producer sequences and fences live in the manifest items.
+  private readonly materialised: BoundedSet<string>;
   private readonly random: () => number;
   /**
    * Heads this process wrote last, per partition. The next commit plans against it without
    * reading first: with one writer per partition (the usual case) that saves a round trip per
    * commit; if another writer moved the head, the version condition fails and we read.
    */
-  private readonly ownHeads = new Map<string, PartitionHead>();
+  private readonly ownHeads: ByteLru<string, PartitionHead>;
   /** Entry writes still running after their commit was acknowledged, per partition. */
   private readonly entryWrites = new Map<string, Promise<void>>();
 
@@ -83,6 +90,12 @@ export class Committer {
       headBytesMax: options.headBytesMax ?? DEFAULT_PLAN_LIMITS.headBytesMax,
     };
     checkPlanLimits(this.planLimits);
+    const cacheBytes = options.cacheBytes ?? 16 * 1024 * 1024;
+    this.ownHeads = new ByteLru(
+      Math.floor((cacheBytes * 3) / 4),
+      (pk, head) => MAP_ENTRY_BYTES + stringBytes(pk) + retainedBytes(head),
+    );
+    this.materialised = new BoundedSet(Math.floor(cacheBytes / 4), stringBytes);
   }
 
   /** Reads a partition head with a strongly consistent read; undefined when the partition is gone. */
@@ -91,10 +104,17 @@ export class Committer {
     const item = await this.options.manifest.get(pk, HEAD_SK);
     if (!item) return undefined;
     const head = headFromItem(item);
-    const own = this.ownHeads.get(pk);
+    const own = this.ownHeads.peek(pk);
     if (own && own.version < head.version) this.ownHeads.delete(pk); // someone else wrote since
     this.options.onHead?.(head);
     return head;
+  }
+
+  cacheSizes(): Record<"ownHeads" | "materialised", { bytes: number; capacityBytes: number }> {
+    return {
+      ownHeads: { bytes: this.ownHeads.sizeBytes, capacityBytes: this.ownHeads.capacityBytes },
+      materialised: { bytes: this.materialised.sizeBytes, capacityBytes: this.materialised.capacityBytes },
+    };
   }
 
   /** Resolves once every entry write started so far has finished (shutdown, tests). */
@@ -250,9 +270,7 @@ export class Committer {
   private async finish(topicId: string, partition: number, plan: CommitPlan): Promise<CommitResult> {
     const head = plan.nextHead!;
     const pk = partitionPk(topicId, partition);
-    this.ownHeads.delete(pk);
     this.ownHeads.set(pk, head);
-    if (this.ownHeads.size > 10_000) this.ownHeads.delete(this.ownHeads.keys().next().value!);
     this.options.onHead?.(head);
     await this.crash("after-head-commit");
     await this.crash("before-entry-write");

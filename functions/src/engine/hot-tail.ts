@@ -1,27 +1,37 @@
 /**
  * The hot tail: segment objects this process has just written, kept whole in memory (bounded in
- * bytes, oldest out first) so tailing consumers are served without any S3 GET. Only bytes whose
- * commit is visible in the manifest are ever served: the reader finds them through index entries.
+ * bytes, least recently used out first) so tailing consumers are served without any S3 GET. Only
+ * bytes whose commit is visible in the manifest are ever served: the reader finds them through
+ * index entries. A pure cache: a miss is a ranged S3 GET.
+ *
+ * Each object is charged its bytes plus TYPED_ARRAY_BYTES for itself and for every view handed
+ * out (retained-size.ts), so the budget is an upper bound of what the tail keeps alive.
  */
+import { MAP_ENTRY_BYTES, stringBytes, TYPED_ARRAY_BYTES } from "./retained-size.js";
+
+interface HotObject {
+  bytes: Uint8Array;
+  /** The views handed out so far: the same range is the same view, so what the reader learned
+   * about it (CRC-checked batch boundaries, keyed by the view) is kept. */
+  views: Map<number, Uint8Array>;
+  charge: number;
+}
+
+const VIEW_BYTES = MAP_ENTRY_BYTES + TYPED_ARRAY_BYTES;
+
 export class HotTail {
-  /** Each object with the views handed out so far: the same range is the same view, so what the
-   * reader learned about it (CRC-checked batch boundaries, keyed by the view) is kept. */
-  private readonly objects = new Map<string, { bytes: Uint8Array; views: Map<number, Uint8Array> }>();
+  private readonly objects = new Map<string, HotObject>();
   private bytes = 0;
   hits = 0;
 
-  constructor(private readonly capacityBytes: number) {}
+  constructor(readonly capacityBytes: number) {}
 
   add(segmentKey: string, bytes: Uint8Array): void {
-    if (bytes.byteLength > this.capacityBytes || this.objects.has(segmentKey)) return;
-    this.objects.set(segmentKey, { bytes, views: new Map() });
-    this.bytes += bytes.byteLength;
-    while (this.bytes > this.capacityBytes) {
-      const oldest = this.objects.entries().next();
-      if (oldest.done) break;
-      this.objects.delete(oldest.value[0]);
-      this.bytes -= oldest.value[1].bytes.byteLength;
-    }
+    const charge = MAP_ENTRY_BYTES + stringBytes(segmentKey) + TYPED_ARRAY_BYTES + bytes.byteLength;
+    if (charge > this.capacityBytes || this.objects.has(segmentKey)) return;
+    this.objects.set(segmentKey, { bytes, views: new Map(), charge });
+    this.bytes += charge;
+    this.evict();
   }
 
   /** The range, or undefined when the object is not (or no longer) here. */
@@ -29,15 +39,38 @@ export class HotTail {
     const object = this.objects.get(segmentKey);
     if (!object || pos + len > object.bytes.byteLength) return undefined;
     this.hits++;
+    this.objects.delete(segmentKey);
+    this.objects.set(segmentKey, object);
     let view = object.views.get(pos);
     if (!view || view.byteLength !== len) {
+      if (!view) {
+        object.charge += VIEW_BYTES;
+        this.bytes += VIEW_BYTES;
+      }
       view = object.bytes.subarray(pos, pos + len);
       object.views.set(pos, view);
+      this.evict(segmentKey);
     }
     return view;
   }
 
   get sizeBytes(): number {
     return this.bytes;
+  }
+
+  /** Least recently used first; `keep` (the object being read) only if nothing else is left. */
+  private evict(keep?: string): void {
+    while (this.bytes > this.capacityBytes) {
+      let victim: string | undefined;
+      for (const key of this.objects.keys()) {
+        if (key !== keep || this.objects.size === 1) {
+          victim = key;
+          break;
+        }
+      }
+      if (victim === undefined) break;
+      this.bytes -= this.objects.get(victim)!.charge;
+      this.objects.delete(victim);
+    }
   }
 }

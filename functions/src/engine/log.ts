@@ -9,6 +9,7 @@ import type { Clock } from "../ports/clock.js";
 import type { ManifestStore } from "../ports/manifest-store.js";
 import type { ObjectStore } from "../ports/object-store.js";
 import type { AppendOutcome, PartitionAppend } from "./append-types.js";
+import { ByteLru } from "./byte-lru.js";
 import { DEFAULT_PLAN_LIMITS, type ProducerLimits } from "./commit-plan.js";
 import { Committer, type CrashHook } from "./committer.js";
 import { EntryCache } from "./entry-cache.js";
@@ -17,6 +18,7 @@ import { ENTRY_PREFIX, entrySk, partitionPk } from "./keys.js";
 import { entryFromData, type IndexEntry, type PartitionHead, type TopicMeta } from "./model.js";
 import { RangeCache } from "./range-cache.js";
 import { Reader, type ReadResult } from "./reader.js";
+import { MAP_ENTRY_BYTES, retainedBytes, stringBytes } from "./retained-size.js";
 import { type FlushObserver, SegmentWriter } from "./segment-writer.js";
 import { findTimestampEntry, reaches } from "./time-index.js";
 import { TopicStore } from "./topic-store.js";
@@ -28,6 +30,12 @@ export interface EngineLimits {
   rangeCacheBytes: number;
   /** Bytes of just-written segment objects kept for tailing readers. */
   hotTailBytes: number;
+  /** Bytes of index entries kept per partition (entry-cache.ts). */
+  entryCacheBytes: number;
+  /** Bytes of partition heads kept for fetches (`headCacheMs`) and for planning commits (the committer's own heads, 3/4, and materialised entry keys, 1/4): each of the two gets this budget. */
+  headCacheBytes: number;
+  /** Bytes of topic metadata (and of "no such topic" answers) kept for `topicCacheTtlMs`. */
+  topicCacheBytes: number;
   /** How long topic metadata may be served from memory. */
   topicCacheTtlMs: number;
   /**
@@ -47,6 +55,9 @@ export const DEFAULT_ENGINE_LIMITS: EngineLimits = {
   commitTimeoutMs: 10_000,
   rangeCacheBytes: 256 * 1024 * 1024,
   hotTailBytes: 64 * 1024 * 1024,
+  entryCacheBytes: 64 * 1024 * 1024,
+  headCacheBytes: 16 * 1024 * 1024,
+  topicCacheBytes: 4 * 1024 * 1024,
   topicCacheTtlMs: 2_000,
   headCacheMs: 0,
   producer: DEFAULT_PLAN_LIMITS.producer,
@@ -95,22 +106,29 @@ export class FloeLog {
   readonly limits: EngineLimits;
   private readonly entries: EntryCache;
   private readonly headListeners = new Set<HeadListener>();
-  private readonly heads = new Map<string, { head: PartitionHead; atMs: number }>();
+  /** The newest head seen per partition: a cache (a miss reads the manifest). */
+  private readonly heads: ByteLru<string, { head: PartitionHead; atMs: number }>;
 
   constructor(private readonly options: FloeLogOptions) {
     this.limits = { ...DEFAULT_ENGINE_LIMITS, ...options.limits };
     this.ranges = new RangeCache(this.limits.rangeCacheBytes);
     this.hotTail = new HotTail(this.limits.hotTailBytes);
-    this.entries = new EntryCache();
+    this.entries = new EntryCache(this.limits.entryCacheBytes);
+    this.heads = new ByteLru(
+      this.limits.headCacheBytes,
+      (key, value) => MAP_ENTRY_BYTES + stringBytes(key) + retainedBytes(value),
+    );
     this.topics = new TopicStore({
       manifest: options.manifest,
       clock: options.clock,
       cacheTtlMs: this.limits.topicCacheTtlMs,
+      cacheBytes: this.limits.topicCacheBytes,
     });
     this.committer = new Committer({
       manifest: options.manifest,
       clock: options.clock,
       commitTimeoutMs: this.limits.commitTimeoutMs,
+      cacheBytes: this.limits.headCacheBytes,
       producerLimits: this.limits.producer,
       headBytesMax: this.limits.headBytesMax,
       ...(options.logError ? { logError: options.logError } : {}),
@@ -147,6 +165,22 @@ export class FloeLog {
     });
   }
 
+  /** Bytes each cache holds and may hold (tests, metrics): every one is bounded in bytes. */
+  cacheSizes(): Record<string, { bytes: number; capacityBytes: number }> {
+    const size = (cache: { sizeBytes: number; capacityBytes: number }) => ({
+      bytes: cache.sizeBytes,
+      capacityBytes: cache.capacityBytes,
+    });
+    return {
+      ranges: size(this.ranges),
+      hotTail: size(this.hotTail),
+      entries: size(this.entries),
+      heads: size(this.heads),
+      topics: this.topics.cacheSize(),
+      ...this.committer.cacheSizes(),
+    };
+  }
+
   onHead(listener: HeadListener): () => void {
     this.headListeners.add(listener);
     return () => this.headListeners.delete(listener);
@@ -155,11 +189,9 @@ export class FloeLog {
   /** Keeps the newest head seen per partition (bounded: the oldest entries go first). */
   private rememberHead(head: PartitionHead): void {
     const key = partitionPk(head.topicId, head.partition);
-    const prior = this.heads.get(key);
+    const prior = this.heads.peek(key);
     if (prior && prior.head.version > head.version) return;
-    this.heads.delete(key);
     this.heads.set(key, { head, atMs: this.options.clock.now() });
-    if (this.heads.size > 10_000) this.heads.delete(this.heads.keys().next().value!);
   }
 
   /** Resolves once background work of acknowledged commits (index entry writes) is done. */

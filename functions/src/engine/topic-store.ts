@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import { FloeError } from "../../../client/src/errors.js";
 import type { Clock } from "../ports/clock.js";
 import { ConditionFailedError, type ManifestStore } from "../ports/manifest-store.js";
+import { ByteLru } from "./byte-lru.js";
 import { HEAD_SK, partitionPk, TOPICS_PK, topicSk } from "./keys.js";
 import {
   emptyHead,
@@ -21,6 +22,7 @@ import {
   topicRecordFromItem,
   topicRecordToItem,
 } from "./model.js";
+import { MAP_ENTRY_BYTES, retainedBytes, stringBytes } from "./retained-size.js";
 import {
   DEFAULT_TOPIC_CONFIG,
   mergeTopicConfig,
@@ -33,6 +35,8 @@ export interface TopicStoreOptions {
   clock: Clock;
   /** How long a topic lookup may be served from memory (0 = always read). */
   cacheTtlMs: number;
+  /** Byte budget of the cache (least recently used out first; a miss reads the manifest). */
+  cacheBytes: number;
 }
 
 /** Conditional writes tried before a contended topic change answers `unavailable` (retriable). */
@@ -41,13 +45,21 @@ const TOPIC_ATTEMPTS = 5;
 const TOMBSTONE_ATTEMPTS = 20;
 /** Head writes in flight while creating or tombstoning a topic's partitions. */
 const HEAD_CONCURRENCY = 16;
-/** Topic names remembered by the cache (each entry is one small TopicMeta). */
-const CACHE_ENTRIES_MAX = 10_000;
 
 export class TopicStore {
-  private readonly cache = new Map<string, { topic: TopicMeta | undefined; at: number }>();
+  /** Keyed by client-supplied names, answers "no such topic" included: bounded in bytes. */
+  private readonly cache: ByteLru<string, { topic: TopicMeta | undefined; at: number }>;
 
-  constructor(private readonly options: TopicStoreOptions) {}
+  constructor(private readonly options: TopicStoreOptions) {
+    this.cache = new ByteLru(
+      options.cacheBytes,
+      (name, value) => MAP_ENTRY_BYTES + stringBytes(name) + retainedBytes(value),
+    );
+  }
+
+  cacheSize(): { bytes: number; capacityBytes: number } {
+    return { bytes: this.cache.sizeBytes, capacityBytes: this.cache.capacityBytes };
+  }
 
   /**
    * Creates the topic. With `requestId` (the caller's `Floe-Request-Id`) a retry of a create that
@@ -118,7 +130,6 @@ export class TopicStore {
     const record = await this.readRecord(name);
     const topic = record?.state === "live" ? record.meta : undefined;
     this.cache.set(name, { topic, at: this.options.clock.now() });
-    if (this.cache.size > CACHE_ENTRIES_MAX) this.cache.delete(this.cache.keys().next().value!);
     return topic;
   }
 

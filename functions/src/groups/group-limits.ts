@@ -1,7 +1,10 @@
 /**
  * Every bound a consumer group has, in one place (style.md: put a limit on everything). The state
- * item holds the whole group, so these bounds are also what keeps it far below DynamoDB's 400 KB
- * item limit: ~100 members x 2048 partitions encode to a few tens of KB.
+ * item holds the whole group; `stateBytesMax` is its byte budget, and the counted limits are
+ * chosen so that the worst case they allow fits it (100 members x 32 topics of 249 characters,
+ * 64 topics, 2048 partitions: 136 KB, test/groups/group-state-budget.test.ts). Partitions
+ * added to subscribed topics after a join can still grow it: a write that would take it past
+ * the budget is refused with `group_full` and `limit_bytes`.
  */
 import { invalidRequest } from "../../../client/src/errors.js";
 import { validateKafkaName } from "../engine/topic-config.js";
@@ -32,6 +35,8 @@ export interface GroupLimits {
   retentionMs: number;
   /** Partitions whose high watermark one describe reads (lag is null beyond). */
   maxDescribePartitions: number;
+  /** Byte budget of the state item (DynamoDB's size, store-rules.ts itemSizeBytes; the item limit is 400 KB). */
+  stateBytesMax: number;
 }
 
 export const DEFAULT_GROUP_LIMITS: GroupLimits = {
@@ -47,6 +52,7 @@ export const DEFAULT_GROUP_LIMITS: GroupLimits = {
   opTimeoutMs: 5_000,
   retentionMs: 7 * 24 * 60 * 60_000,
   maxDescribePartitions: 4096,
+  stateBytesMax: 256 * 1024,
 };
 
 /** Group names follow Kafka's topic name rules so they are safe inside item keys and URLs. */

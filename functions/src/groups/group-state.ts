@@ -99,8 +99,28 @@ export function retainUntil(state: GroupState, retentionMs: number): number {
   return Math.max(state.createdAt, ...state.members.map((m) => m.leaseExpiresAt)) + retentionMs;
 }
 
+/**
+ * Item layout (field names snake_case for the DynamoDB console):
+ *   incarnation S, epoch N, created_at N, listed_until N,
+ *   topics  L of S   every topic name the members refer to, sorted, each stored once
+ *   members L of M   id, topics (L of N: indices into `topics`), session_timeout_ms,
+ *                    lease_expires_at, epoch, joined_at, and per topic index ("3"):
+ *                    target {"3": [p]}, assigned {"3": [[p, since]]},
+ *                    revoking {"3": [[p, since, revokedAt]]}
+ * Names appear once in the item, however many members subscribe to them or hold their
+ * partitions: that is what bounds the item at the documented limits (test/groups/group-state-budget.test.ts and
+ * docs/design/groups.md § Item budget). Map keys are indices we issue, never client strings.
+ * Items written before the topic table (names in place of indices) are still read.
+ */
 export function stateToItem(state: GroupState, retentionMs: number): ManifestItem {
   assertStateInvariants(state);
+  const names = new Set<string>();
+  for (const m of state.members) {
+    for (const t of m.topics) names.add(t);
+    for (const tp of [...m.target, ...m.assigned, ...m.revoking]) names.add(tp.topic);
+  }
+  const topics = [...names].sort();
+  const index = new Map(topics.map((t, i) => [t, i]));
   return {
     pk: groupPk(state.name),
     sk: GROUP_STATE_SK,
@@ -111,7 +131,8 @@ export function stateToItem(state: GroupState, retentionMs: number): ManifestIte
       epoch: state.epoch,
       created_at: state.createdAt,
       listed_until: state.listedUntil,
-      members: state.members.map(memberToData),
+      topics,
+      members: state.members.map((m) => memberToData(m, index)),
     },
   };
 }
@@ -120,51 +141,71 @@ export function stateFromItem(name: string, item: ManifestItem): GroupState {
   const d = item.data;
   const members = d.members;
   if (!Array.isArray(members)) throw corrupt("members");
+  const topicOf = topicResolver(d.topics);
   const state: GroupState = {
     name,
     incarnation: str(d, "incarnation"),
     epoch: int(d, "epoch"),
     createdAt: int(d, "created_at"),
     listedUntil: int(d, "listed_until"),
-    members: members.map((m) => memberFromData(object(m, "member"))),
+    members: members.map((m) => memberFromData(object(m, "member"), topicOf)),
     version: item.version,
   };
   assertStateInvariants(state);
   return state;
 }
 
-function memberToData(m: GroupMember): ItemData {
+/** Index (number, or its string as a map key) to name; names themselves in the older layout. */
+type TopicResolver = (ref: unknown) => string;
+
+function topicResolver(table: unknown): TopicResolver {
+  if (table === undefined) {
+    return (ref) => {
+      if (typeof ref !== "string") throw corrupt("topics");
+      return ref;
+    };
+  }
+  if (!Array.isArray(table) || !table.every((t) => typeof t === "string")) throw corrupt("topics");
+  const names = table as string[];
+  return (ref) => {
+    const i = typeof ref === "string" && /^\d+$/.test(ref) ? Number(ref) : ref;
+    const topic = typeof i === "number" ? names[i] : undefined;
+    if (topic === undefined) throw corrupt("topics");
+    return topic;
+  };
+}
+
+function memberToData(m: GroupMember, index: ReadonlyMap<string, number>): ItemData {
   return {
     id: m.id,
-    topics: m.topics,
+    topics: m.topics.map((t) => index.get(t)!),
     session_timeout_ms: m.sessionTimeoutMs,
     lease_expires_at: m.leaseExpiresAt,
     epoch: m.epoch,
     joined_at: m.joinedAt,
-    // Per topic, so a topic name is stored once per member rather than once per partition.
-    target: byTopic(m.target, (tp) => tp.partition),
-    assigned: byTopic(m.assigned, (tp) => [tp.partition, tp.since]),
-    revoking: byTopic(m.revoking, (tp) => [tp.partition, tp.since, tp.revokedAt]),
+    target: byTopic(m.target, index, (tp) => tp.partition),
+    assigned: byTopic(m.assigned, index, (tp) => [tp.partition, tp.since]),
+    revoking: byTopic(m.revoking, index, (tp) => [tp.partition, tp.since, tp.revokedAt]),
   };
 }
 
-function memberFromData(d: ItemData): GroupMember {
+function memberFromData(d: ItemData, topicOf: TopicResolver): GroupMember {
   const topics = d.topics;
-  if (!Array.isArray(topics) || !topics.every((t) => typeof t === "string")) throw corrupt("topics");
+  if (!Array.isArray(topics)) throw corrupt("topics");
   return {
     id: str(d, "id"),
-    topics: topics as string[],
+    topics: topics.map(topicOf),
     sessionTimeoutMs: int(d, "session_timeout_ms"),
     leaseExpiresAt: int(d, "lease_expires_at"),
     epoch: int(d, "epoch"),
     joinedAt: int(d, "joined_at"),
-    target: fromTopics(d, "target", 1).map(([topic, p]) => ({ topic, partition: p! })),
-    assigned: fromTopics(d, "assigned", 2).map(([topic, p, since]) => ({
+    target: fromTopics(d, "target", 1, topicOf).map(([topic, p]) => ({ topic, partition: p! })),
+    assigned: fromTopics(d, "assigned", 2, topicOf).map(([topic, p, since]) => ({
       topic,
       partition: p!,
       since: since!,
     })),
-    revoking: fromTopics(d, "revoking", 3).map(([topic, p, since, at]) => ({
+    revoking: fromTopics(d, "revoking", 3, topicOf).map(([topic, p, since, at]) => ({
       topic,
       partition: p!,
       since: since!,
@@ -175,23 +216,31 @@ function memberFromData(d: ItemData): GroupMember {
 
 function byTopic<T extends TopicPartition>(
   list: readonly T[],
+  index: ReadonlyMap<string, number>,
   encode: (tp: T) => number | number[],
 ): ItemData {
-  const out: { [topic: string]: (number | number[])[] } = {};
+  const out = new Map<string, (number | number[])[]>();
   for (const tp of [...list].sort(compareTopicPartitions)) {
-    const entries = out[tp.topic] ?? [];
+    const key = String(index.get(tp.topic)!);
+    const entries = out.get(key) ?? [];
     entries.push(encode(tp));
-    out[tp.topic] = entries;
+    out.set(key, entries);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 /** Decodes `{topic: [p] | [[p, a, b]]}` into `[topic, p, a, b]` tuples of `width` numbers. */
-function fromTopics(d: ItemData, field: string, width: number): [string, ...number[]][] {
+function fromTopics(
+  d: ItemData,
+  field: string,
+  width: number,
+  topicOf: TopicResolver,
+): [string, ...number[]][] {
   const map = object(d[field], field);
   const out: [string, ...number[]][] = [];
-  for (const [topic, entries] of Object.entries(map)) {
+  for (const [ref, entries] of Object.entries(map)) {
     if (!Array.isArray(entries)) throw corrupt(field);
+    const topic = topicOf(ref);
     for (const entry of entries) {
       const numbers = width === 1 ? [entry] : entry;
       if (

@@ -2,8 +2,10 @@
  * The group's state item and registry entry: reads, and the one conditional write through which
  * every membership change goes.
  */
+import { FloeError } from "../../../client/src/errors.js";
+import { itemSizeBytes } from "../adapters/store-rules.js";
 import type { Clock } from "../ports/clock.js";
-import type { ManifestStore } from "../ports/manifest-store.js";
+import type { ManifestItem, ManifestStore } from "../ports/manifest-store.js";
 import { GROUP_STATE_SK, GROUPS_PK, groupOfRegistrySk, groupPk, groupRegistrySk } from "./group-keys.js";
 import type { GroupLimits } from "./group-limits.js";
 import { type GroupState, retainUntil, stateFromItem, stateToItem } from "./group-state.js";
@@ -27,8 +29,12 @@ export class GroupStore {
   ) {}
 
   async read(group: string): Promise<GroupState | undefined> {
+    return (await this.readItem(group))?.state;
+  }
+
+  private async readItem(group: string): Promise<{ state: GroupState; bytes: number } | undefined> {
     const item = await this.manifest.get(groupPk(group), GROUP_STATE_SK);
-    return item ? stateFromItem(group, item) : undefined;
+    return item ? { state: stateFromItem(group, item), bytes: itemSizeBytes(item) } : undefined;
   }
 
   /**
@@ -54,26 +60,45 @@ export class GroupStore {
       what: `group ${group} update`,
     };
     return retrying(options, async (retry) => {
-      const current = await this.read(group);
+      const read = await this.readItem(group);
+      const current = read?.state;
       const now = this.clock.now();
       const decision = await decide(current, { now, retrying: retry > 0 });
       const next = decision.write;
       if (!next) return decision.result;
       const keepUntil = retainUntil(next, this.limits.retentionMs);
-      if (next.listedUntil < keepUntil) {
-        // The registry entry must outlive the state item (TTL), or a live group would vanish from
-        // the list; renewing it one retention period ahead keeps this to one extra write per period.
-        // Registry first: if the state write then fails nothing is lost, and `listedUntil` in the
-        // state only ever records a registry write that happened.
-        next.listedUntil = keepUntil + this.limits.retentionMs;
-        await this.putRegistry(group, next.listedUntil);
-      }
+      const renewRegistry = next.listedUntil < keepUntil;
+      // The registry entry must outlive the state item (TTL), or a live group would vanish from
+      // the list; renewing it one retention period ahead keeps this to one extra write per period.
+      if (renewRegistry) next.listedUntil = keepUntil + this.limits.retentionMs;
+      const item = stateToItem(next, this.limits.retentionMs);
+      this.checkBudget(group, item, read?.bytes ?? 0);
+      // Registry first: if the state write then fails nothing is lost, and `listedUntil` in the
+      // state only ever records a registry write that happened.
+      if (renewRegistry) await this.putRegistry(group, next.listedUntil);
       await this.manifest.put(
-        stateToItem(next, this.limits.retentionMs),
+        item,
         current ? { kind: "version", version: current.version } : { kind: "absent" },
       );
       return decision.result;
     });
+  }
+
+  /**
+   * Refuses a write that would take the state item past its byte budget, before anything is
+   * written. Only growth is refused: a write that keeps or shrinks an item already over the
+   * budget (partitions were added to its topics since) goes through, so leaves and heartbeats
+   * that release partitions always land and the group can shrink back.
+   */
+  private checkBudget(group: string, item: ManifestItem, currentBytes: number): void {
+    const bytes = itemSizeBytes(item);
+    const limit = this.limits.stateBytesMax;
+    if (bytes <= limit || bytes <= currentBytes) return;
+    throw new FloeError(
+      "group_full",
+      `group ${group}'s state would take ${bytes} bytes, over its budget of ${limit}: fewer members, topics or partitions`,
+      { limit_bytes: limit },
+    );
   }
 
   /** Names of all groups, sorted. */

@@ -88,3 +88,24 @@ export class StoreUnavailableError extends Error {
     this.name = "StoreUnavailableError";
   }
 }
+
+/**
+ * The item is larger than DynamoDB's 400 KB item limit (DynamoDB answers ValidationException
+ * "Item size has exceeded the maximum allowed size"); nothing was written. Both adapters check
+ * it before sending, with the same size rule (store-rules.ts itemSizeBytes), so code tested on
+ * the in-memory store meets the same refusal as on AWS. Callers keep items under their own
+ * budgets (docs/design/manifest.md § Item budgets); reaching this is a bug in that budget.
+ */
+export class ItemTooLargeError extends Error {
+  constructor(
+    readonly pk: string,
+    readonly sk: string,
+    readonly sizeBytes: number | undefined,
+    readonly limitBytes: number,
+  ) {
+    super(
+      `item ${pk} / ${sk} is ${sizeBytes === undefined ? "over the limit" : `${sizeBytes} bytes`}: DynamoDB stores at most ${limitBytes} bytes per item`,
+    );
+    this.name = "ItemTooLargeError";
+  }
+}

@@ -58,6 +58,11 @@ export function awsErrorName(error: unknown): string | undefined {
   return typeof name === "string" ? name : undefined;
 }
 
+export function awsErrorMessage(error: unknown): string | undefined {
+  const message = shapeOf(error).message;
+  return typeof message === "string" ? message : undefined;
+}
+
 export function awsHttpStatus(error: unknown): number | undefined {
   const status = shapeOf(error).$metadata?.httpStatusCode;
   return typeof status === "number" ? status : undefined;

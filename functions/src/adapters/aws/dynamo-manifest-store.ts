@@ -23,6 +23,7 @@ import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import {
   ConditionFailedError,
   type ItemData,
+  ItemTooLargeError,
   type ManifestItem,
   type ManifestStore,
   type QueryOptions,
@@ -31,13 +32,15 @@ import {
 } from "../../ports/manifest-store.js";
 import {
   checkItemKey,
+  checkItemSize,
   checkQueryOptions,
   checkSafeInteger,
   copyItemData,
   decodeManifestCursor,
   encodeManifestCursor,
+  ITEM_BYTES_MAX,
 } from "../store-rules.js";
-import { awsErrorName, translateAwsError } from "./aws-errors.js";
+import { awsErrorMessage, awsErrorName, translateAwsError } from "./aws-errors.js";
 
 type DynamoItem = Record<string, AttributeValue>;
 
@@ -76,6 +79,9 @@ export class DynamoManifestStore implements ManifestStore {
       if (awsErrorName(error) === "ConditionalCheckFailedException") {
         throw new ConditionFailedError(item.pk, item.sk);
       }
+      // checkItemSize refused everything it counts as too large; should DynamoDB count higher,
+      // the caller still gets the same error as from the in-memory store.
+      if (isItemTooLarge(error)) throw new ItemTooLargeError(item.pk, item.sk, undefined, ITEM_BYTES_MAX);
       throw translateAwsError(error, `DynamoDB PutItem ${this.table} ${item.pk}/${item.sk}`);
     }
   }
@@ -110,6 +116,13 @@ export class DynamoManifestStore implements ManifestStore {
   }
 }
 
+function isItemTooLarge(error: unknown): boolean {
+  return (
+    awsErrorName(error) === "ValidationException" &&
+    (awsErrorMessage(error) ?? "").includes("Item size has exceeded the maximum allowed size")
+  );
+}
+
 function itemKey(pk: string, sk: string): DynamoItem {
   return { pk: { S: pk }, sk: { S: sk } };
 }
@@ -117,18 +130,17 @@ function itemKey(pk: string, sk: string): DynamoItem {
 function toDynamo(item: ManifestItem): DynamoItem {
   checkItemKey(item.pk, item.sk);
   checkSafeInteger(item.version, "version");
+  if (item.expiresAt !== undefined) checkSafeInteger(item.expiresAt, "expiresAt");
   // Validating first (the same rules as the in-memory store) means marshall only ever sees
   // strings, safe numbers, booleans, null, arrays and plain objects.
   const data = copyItemData(item.data);
+  checkItemSize({ ...item, data });
   const out: DynamoItem = {
     ...itemKey(item.pk, item.sk),
     v: { N: String(item.version) },
     d: { M: marshall(data, { removeUndefinedValues: true }) },
   };
-  if (item.expiresAt !== undefined) {
-    checkSafeInteger(item.expiresAt, "expiresAt");
-    out.ttl = { N: String(item.expiresAt) };
-  }
+  if (item.expiresAt !== undefined) out.ttl = { N: String(item.expiresAt) };
   return out;
 }
 

@@ -6,6 +6,8 @@
  * so callers tested here also handle the trailing empty page they will meet on AWS.
  *
  * Item data is validated and deep-copied in and out: nothing a caller holds aliases stored state.
+ * Items over DynamoDB's 400 KB (counted as DynamoDB counts, store-rules.ts itemSizeBytes) are refused
+ * with ItemTooLargeError, as DynamoManifestStore refuses them.
  */
 import {
   ConditionFailedError,
@@ -17,6 +19,7 @@ import {
 } from "../../ports/manifest-store.js";
 import {
   checkItemKey,
+  checkItemSize,
   checkQueryOptions,
   checkSafeInteger,
   compareUtf8,
@@ -57,6 +60,8 @@ export class MemoryManifestStore implements ManifestStore {
     if (item.expiresAt !== undefined) checkSafeInteger(item.expiresAt, "expiresAt");
     // Copy before yielding: the request carries the item as it was when put was called.
     const stored = copyItem(item);
+    // Refused before the condition is evaluated, as DynamoDB validates the request first.
+    checkItemSize(stored);
     await yieldTurn();
     this.stats.puts++;
     const partition = this.#partition(item.pk);
