@@ -276,8 +276,12 @@ async function appendOnce(
     );
     op.sends!++;
     let outcome: AppendOutcome;
+    const agent = pick();
     try {
-      [outcome] = (await pick().batcher.append([append])) as [AppendOutcome];
+      [outcome] = (await agent.batcher.append([append])) as [AppendOutcome];
+      // A process that died while serving the request cannot answer it: its client sees the
+      // connection reset, whatever the dead instance's code computed afterwards.
+      if (agent.life.dead) throw new ProcessDeadError();
     } catch (error) {
       // The agent died mid-request (the connection reset) or refused it while shutting down:
       // the outcome is unknown, try another agent.
@@ -292,12 +296,20 @@ async function appendOnce(
       op.offsets = a.values.map((_, k) => outcome.baseOffset + k);
       break;
     }
-    if (outcome.error.code === "unavailable") {
+    // 5xx (`unavailable`, `internal`): this attempt's outcome is unknown or it did nothing; either
+    // way an earlier attempt may have landed, so only a retry (a duplicate verdict) can tell.
+    if (outcome.error.status >= 500) {
       op.outcome = "unknown";
       continue;
     }
     // A refusal is definite even on a resend: an idempotent retry of a batch that landed must be
     // acknowledged as a duplicate, so a refusal of one that landed shows up as an aborted read.
+    // A plain (non-idempotent) resend has no such guarantee: its refusal says nothing of the
+    // earlier attempt whose outcome was unknown, so the operation stays unknown.
+    if (!a.idempotent && op.outcome === "unknown") {
+      op.error = outcome.error.code;
+      break;
+    }
     op.outcome = "fail";
     op.error = outcome.error.code;
     break;
