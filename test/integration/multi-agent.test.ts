@@ -108,7 +108,7 @@ describe("several agent processes on shared stand-ins", () => {
           body: JSON.stringify({ records: [{ value: `g${i}` }] }),
         }),
       );
-      await new Promise((r) => setTimeout(r, 300)); // the appends are accepted and lingering
+      await acceptedAppends(agent.url, 5); // the appends are accepted and lingering
       // Act
       agent.child.kill("SIGTERM");
       const replies = await Promise.all(sends);
@@ -121,3 +121,12 @@ describe("several agent processes on shared stand-ins", () => {
     }
   });
 });
+
+/** Waits (no deadline of its own: the test's timeout bounds it) until the agent's batcher holds `n` appends. */
+async function acceptedAppends(url: string, n: number): Promise<void> {
+  for (;;) {
+    const health = (await (await fetch(`${url}/healthz`)).json()) as { accepted_appends?: number };
+    if ((health.accepted_appends ?? 0) >= n) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -58,6 +58,11 @@ export class Batcher implements Appender {
     return this.inflightBytes;
   }
 
+  /** Appends accepted since start and the bytes accepted but not yet answered (GET /healthz). */
+  get held(): { acceptedAppends: number; unacknowledgedBytes: number } {
+    return { acceptedAppends: this.stats.appends, unacknowledgedBytes: this.inflightBytes };
+  }
+
   append(appends: PartitionAppend[]): Promise<AppendOutcome[]> {
     if (this.closed)
       return Promise.reject(

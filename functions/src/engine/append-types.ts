@@ -51,4 +51,6 @@ export type AppendOutcome =
  */
 export interface Appender {
   append(appends: PartitionAppend[]): Promise<AppendOutcome[]>;
+  /** What an appender that holds appends (the container agent's batcher) has accepted and holds. */
+  readonly held?: { acceptedAppends: number; unacknowledgedBytes: number };
 }

@@ -13,7 +13,13 @@ const healthRoute = createRoute({
       description: "the process serves requests",
       content: {
         "application/json": {
-          schema: z.object({ status: z.literal("ok"), platform: z.enum(["container", "lambda"]) }),
+          schema: z.object({
+            status: z.literal("ok"),
+            platform: z.enum(["container", "lambda"]),
+            // The container agent's batcher: appends accepted since start, bytes not yet answered.
+            accepted_appends: z.number().int().optional(),
+            unacknowledged_bytes: z.number().int().optional(),
+          }),
         },
       },
     },
@@ -40,7 +46,19 @@ export function registerMetaRoutes(app: OpenAPIHono, deps: AppDeps): void {
     description: "required when the server is configured with API tokens (FLOE_API_TOKENS)",
   });
 
-  app.openapi(healthRoute, (c) => c.json({ status: "ok" as const, platform: deps.platform }, 200));
+  app.openapi(healthRoute, (c) => {
+    const held = deps.appender.held;
+    return c.json(
+      {
+        status: "ok" as const,
+        platform: deps.platform,
+        ...(held
+          ? { accepted_appends: held.acceptedAppends, unacknowledged_bytes: held.unacknowledgedBytes }
+          : {}),
+      },
+      200,
+    );
+  });
 
   // Generated once, at the first request; again only if routes were mounted since.
   let cached: { definitions: number; document: ReturnType<typeof app.getOpenAPI31Document> } | undefined;
