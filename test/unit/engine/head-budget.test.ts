@@ -59,10 +59,13 @@ describe("DynamoDB item sizes", () => {
   it("follows the documented rules for strings, numbers, booleans, lists and maps", () => {
     expect(valueBytes("héllo")).toBe(6); // UTF-8 bytes
     expect(valueBytes("😀")).toBe(4);
+    // Base-100 digit pairs aligned on the decimal point, plus one (store-rules.ts numberBytes, as
+    // dynalite computes): 0 is 1 byte, 120 is "01" "20" = 3 bytes.
     expect([numberBytes(0), numberBytes(7), numberBytes(12), numberBytes(123), numberBytes(1200)]).toEqual([
-      2, 2, 2, 3, 2,
-    ]); // 1 byte per 2 significant digits + 1; trailing zeroes trimmed
-    expect(numberBytes(-1)).toBe(3); // counted one byte high when negative
+      1, 2, 2, 3, 2,
+    ]);
+    expect(numberBytes(120)).toBe(3);
+    expect(numberBytes(-1)).toBe(3); // one more byte when negative
     expect(numberBytes(Number.MAX_SAFE_INTEGER)).toBe(9);
     expect([valueBytes(true), valueBytes(null)]).toEqual([1, 1]);
     expect(valueBytes([])).toBe(3);
