@@ -39,7 +39,12 @@ describe("review: a fetch through a cached head after delete + re-create", () =>
     expect(fresh).toMatchObject({ ok: true, baseOffset: 0 });
     let values: string[] | "not found";
     try {
-      const read = await a.fetch("orders", 0, { offset: 0 }, { maxBytes: 1 << 20, maxRecords: 100 });
+      const read = await a.fetch(
+        "orders",
+        0,
+        { offset: 0 },
+        { maxBytes: 1 << 20, maxRecords: 100, clamp: false },
+      );
       values = read.batches.flatMap((batch) =>
         decodeRecordBatches(batch.bytes).flatMap((d) =>
           d.records.map((r) => new TextDecoder().decode(r.value ?? new Uint8Array())),
