@@ -67,9 +67,12 @@ export function rawErrorResponse(error: FloeError): string {
 /** The `clientError` listener: answer with the table's JSON when still possible, then close. */
 export function answerClientError(error: HttpParserError, socket: Duplex, maxHeaderBytes: number): void {
   const reply = parserErrorReply(error, maxHeaderBytes);
-  // A response already started on this connection (Node's `_httpMessage`) cannot be followed
-  // by another status line.
-  const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+  // An earlier request of this connection still owes its response (Node's `_httpMessage`, set
+  // until that response finishes, started or not): HTTP/1.1 answers in order, so a status line
+  // written now would be read as THAT request's answer (a produce still committing reported as a
+  // definite 400). Reset instead: its outcome is then unknown to the client, which is the truth
+  // (test/unit/agent/review-pipelined-client-error.test.ts).
+  const inFlight = (socket as { _httpMessage?: unknown })._httpMessage != null;
   if (reply === undefined || !socket.writable || inFlight) {
     socket.destroy();
     return;

@@ -200,15 +200,19 @@ export class Committer {
           const applied = await this.wasApplied(head, outstanding);
           if (applied) return await this.finish(topicId, partition, outstanding);
           if (head.version !== outstanding.nextHead!.version - 1) outstanding = undefined;
-          // else: our write is not there yet but could still land; re-planning against the same head
-          // yields the same plan, and at most one of the two writes can win the version condition.
+          // else: our write is not there yet but could still land. Send the SAME plan again, never a
+          // new one: a plan made later can differ (a producer expired, a cut moved with the clock)
+          // while starting with the same entry, and if the first write lands the evidence check
+          // above, which matches only that entry, would acknowledge the second plan's outcomes
+          // (test/reliability/review-replan-unknown-outcome.test.ts). At most one write wins.
         }
         if (!head) {
           const error = new FloeError("partition_not_found", `partition ${partition} no longer exists`);
           return { outcomes: placed.map(() => ({ ok: false, error })), entries: [], head: undefined };
         }
         await this.materialisePending(head);
-        const plan = planCommit(head, placed, segmentKey, this.options.clock.now(), this.planLimits);
+        const plan =
+          outstanding ?? planCommit(head, placed, segmentKey, this.options.clock.now(), this.planLimits);
         if (!plan.nextHead) {
           // Nothing to write, so no version condition will vouch for the head we planned on. A
           // verdict from our cached head (a refusal, a duplicate) could be stale: read and re-plan.

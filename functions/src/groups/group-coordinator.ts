@@ -384,6 +384,16 @@ export class GroupCoordinator {
           { group, live_members: live.length },
         );
       }
+      // The incarnation first, read fresh (which also refreshes the topic cache the tails below go
+      // through): the targets then come from this incarnation or a later one, never an earlier,
+      // so a stale cache cannot store a deleted incarnation's offsets labelled as the current one's
+      // (test/groups/review-reset-stale-incarnation.test.ts). A later one's offsets labelled with
+      // this id are only dropped as another incarnation's.
+      const topicId = (await this.options.partitions.topicIds([request.topic])).get(request.topic);
+      if (topicId === undefined)
+        throw new FloeError("topic_not_found", `topic ${request.topic} does not exist`, {
+          topic: request.topic,
+        });
       const count = (await this.options.partitions.partitionCounts([request.topic])).get(request.topic);
       if (count === undefined)
         throw new FloeError("topic_not_found", `topic ${request.topic} does not exist`, {
@@ -393,11 +403,6 @@ export class GroupCoordinator {
       const targets = await mapLimit(partitions, CONCURRENCY, (partition) =>
         this.resetOffsetOf(request, partition),
       );
-      const topicId = (await this.options.partitions.topicIds([request.topic])).get(request.topic);
-      if (topicId === undefined)
-        throw new FloeError("topic_not_found", `topic ${request.topic} does not exist`, {
-          topic: request.topic,
-        });
       const outcomes = await mapLimit(partitions, CONCURRENCY, (partition, i) =>
         retrying(this.retryOptions(`reset ${group} ${request.topic}/${partition}`), () =>
           this.offsets.reset(

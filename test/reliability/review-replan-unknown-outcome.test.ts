@@ -1,0 +1,134 @@
+/**
+ * A head write whose outcome is unknown (the request timed out, yet DynamoDB still applies it a
+ * moment later) must not be re-planned with a different result: the committer recognises its
+ * commit only by the FIRST entry (segment key, pos, base offset), so a second plan over the same
+ * head that differs anywhere else is acknowledged as if it had been written.
+ *
+ * Before the fix the retry re-planned at a later `nowMs`. One millisecond later a producer's TTL had
+ * passed, so the second plan admitted a new producer the first plan refused (producer_limit), in
+ * the same run of adjacent bytes. The first write landed, the second lost the condition, and the
+ * evidence check (same first entry) acknowledged the new producer's append at offset 2, which no
+ * head ever held: the next writer was handed offset 2 again.
+ */
+import { describe, expect, it } from "vitest";
+import { MemoryManifestStore } from "../../functions/src/adapters/memory/memory-manifest-store.js";
+import type { PartitionAppend, ProducerStamp } from "../../functions/src/engine/append-types.js";
+import type { PlacedAppend } from "../../functions/src/engine/commit-plan.js";
+import { Committer } from "../../functions/src/engine/committer.js";
+import { emptyHead, headFromItem, headToItem, type TopicMeta } from "../../functions/src/engine/model.js";
+import { DEFAULT_TOPIC_CONFIG } from "../../functions/src/engine/topic-config.js";
+import {
+  type ManifestItem,
+  type ManifestStore,
+  type QueryOptions,
+  StoreUnavailableError,
+  type WriteCondition,
+} from "../../functions/src/ports/manifest-store.js";
+import { FakeClock } from "../support/fake-clock.js";
+
+const topic: TopicMeta = {
+  name: "t",
+  topicId: "tid",
+  partitions: 1,
+  config: DEFAULT_TOPIC_CONFIG,
+  createdAt: 0,
+  version: 1,
+};
+
+function placed(pos: number, producer?: ProducerStamp): PlacedAppend {
+  const append: PartitionAppend = {
+    topic,
+    partition: 0,
+    payload: new Uint8Array(100),
+    recordCount: 1,
+    batchCount: 1,
+    firstTimestamp: 1,
+    maxTimestamp: 1,
+    ...(producer ? { producer } : {}),
+  };
+  return { append, pos, len: 100 };
+}
+
+/**
+ * The next version-conditional head write times out (StoreUnavailable) but is still in flight:
+ * the store applies it just before it handles the following head write.
+ */
+class LateLandingHeadWrite implements ManifestStore {
+  private armed = false;
+  private late: { item: ManifestItem; condition: WriteCondition } | undefined;
+  constructor(private readonly inner: ManifestStore) {}
+  arm(): void {
+    this.armed = true;
+  }
+  async put(item: ManifestItem, condition: WriteCondition) {
+    const head = item.sk === "head" && condition.kind === "version";
+    if (head && this.late) {
+      const { item: lateItem, condition: lateCondition } = this.late;
+      this.late = undefined;
+      await this.inner.put(lateItem, lateCondition); // the timed-out write lands now
+    }
+    if (head && this.armed) {
+      this.armed = false;
+      this.late = { item, condition };
+      throw new StoreUnavailableError("injected: head write timed out, still in flight");
+    }
+    return this.inner.put(item, condition);
+  }
+  get(pk: string, sk: string) {
+    return this.inner.get(pk, sk);
+  }
+  delete(pk: string, sk: string, condition?: WriteCondition) {
+    return this.inner.delete(pk, sk, condition);
+  }
+  query(pk: string, options?: QueryOptions) {
+    return this.inner.query(pk, options);
+  }
+}
+
+describe("review: a head write of unknown outcome is retried as planned", () => {
+  it("never acknowledges an append the landed head write did not hold", async () => {
+    // Prepare: one producer slot per partition; producer x wrote at t0 and expires after 1000 ms.
+    const clock = new FakeClock();
+    const memory = new MemoryManifestStore();
+    const store = new LateLandingHeadWrite(memory);
+    await memory.put(headToItem({ ...emptyHead("tid", 0), version: 1 }), { kind: "absent" });
+    const producerLimits = {
+      maxProducersPerPartition: 1,
+      producerStateBytesMax: 32 * 1024,
+      producerStateTtlMs: 1000,
+    };
+    const committer = (manifest: ManifestStore) =>
+      new Committer({ manifest, clock, commitTimeoutMs: 60_000, producerLimits, random: () => 0 });
+    const a = committer(store);
+    const first = await a.commitPartition(
+      "tid",
+      0,
+      [placed(0, { id: "x", epoch: 0, firstSequence: 0 })],
+      "seg-1",
+    );
+    expect(first.outcomes[0]).toMatchObject({ ok: true, baseOffset: 0 });
+    clock.advance(1000); // x is still live now (idle == TTL), expired one millisecond later
+
+    // Act: a plain append and a new producer q in one run of adjacent bytes. The first plan
+    // refuses q (the partition remembers x); the head write times out and lands late.
+    store.arm();
+    const result = await a.commitPartition(
+      "tid",
+      0,
+      [placed(0), placed(100, { id: "q", epoch: 0, firstSequence: 0 })],
+      "seg-2",
+    );
+    await a.settle();
+
+    // Assess: whatever q's outcome, an acknowledged append is in the stored head, and another
+    // writer is never handed an acknowledged offset again.
+    const stored = headFromItem((await memory.get("p#tid#0", "head"))!);
+    for (const outcome of result.outcomes)
+      if (outcome.ok) expect(outcome.lastOffset).toBeLessThan(stored.nextOffset);
+    const b = committer(memory);
+    const next = await b.commitPartition("tid", 0, [placed(0)], "seg-3");
+    const taken = result.outcomes.flatMap((o) => (o.ok ? [o.baseOffset] : []));
+    expect(next.outcomes[0]).toMatchObject({ ok: true });
+    if (next.outcomes[0]?.ok) expect(taken).not.toContain(next.outcomes[0].baseOffset);
+  });
+});
