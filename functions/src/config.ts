@@ -26,6 +26,8 @@ export const ENV = {
   commitTimeoutMs: "FLOE_COMMIT_TIMEOUT_MS",
   headCacheMs: "FLOE_HEAD_CACHE_MS",
   apiTokens: "FLOE_API_TOKENS",
+  kafkaPort: "FLOE_KAFKA_PORT",
+  kafkaAdvertised: "FLOE_KAFKA_ADVERTISED",
   region: "AWS_REGION",
   endpoint: "AWS_ENDPOINT_URL",
   s3Endpoint: "AWS_ENDPOINT_URL_S3",
@@ -82,6 +84,10 @@ export interface AgentConfig {
   headCacheMs: number;
   /** Bearer tokens accepted; empty = no authentication (local use). */
   apiTokens: string[];
+  /** Kafka listener port on containers (0 = off; Lambda never listens: it holds no connections). */
+  kafkaPort: number;
+  /** The `host:port` Kafka clients are told to connect to; default 127.0.0.1:<the bound port>. */
+  kafkaAdvertised?: { host: string; port: number };
   limits: ServerLimits;
 }
 
@@ -132,6 +138,19 @@ export function limitsFor(platform: Platform, env: Env = {}): ServerLimits {
   };
 }
 
+/** `host:port`, IPv6 hosts in brackets (`[::1]:9092`). */
+function hostPort(env: Env, name: string): { host: string; port: number } | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(raw);
+  const port = match ? Number(match[2]) : Number.NaN;
+  if (!match || port < 1 || port > 65535)
+    throw new ConfigError(
+      `${name} must be host:port (e.g. kafka.example.com:9092), got ${JSON.stringify(raw)}`,
+    );
+  return { host: match[1]!.replace(/^\[|\]$/g, ""), port };
+}
+
 /** Parses the environment once per entry point. */
 export function loadConfig(
   env: Env = process.env,
@@ -151,6 +170,7 @@ export function loadConfig(
   const s3Endpoint = env[ENV.s3Endpoint] ?? env[ENV.endpoint];
   const dynamodbEndpoint = env[ENV.dynamodbEndpoint] ?? env[ENV.endpoint];
   const limits = limitsFor(platform, env);
+  const kafkaAdvertised = hostPort(env, ENV.kafkaAdvertised);
   const inflightBytesMax = int(env, ENV.inflightBytesMax, 256 * MiB, MiB, 8192 * MiB);
   if (inflightBytesMax < limits.requestBytesMax) {
     // Else a request larger than the in-flight budget would be throttled on every retry, forever.
@@ -192,6 +212,8 @@ export function loadConfig(
       .split(",")
       .map((t) => t.trim())
       .filter(Boolean),
+    kafkaPort: platform === "lambda" ? 0 : int(env, ENV.kafkaPort, 9092, 0, 65535),
+    ...(kafkaAdvertised ? { kafkaAdvertised } : {}),
     limits,
   };
 }
