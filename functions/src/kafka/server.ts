@@ -9,7 +9,7 @@
  */
 import { createServer, type Server, type Socket } from "node:net";
 import type { Runtime } from "../runtime.js";
-import { SingleBrokerDirectory } from "./broker-directory.js";
+import { SingleBrokerDirectory } from "./single-broker.js";
 import { type ConnectionLimits, KafkaConnection } from "./connection.js";
 import type { KafkaDeps } from "./context.js";
 import type { BrokerDirectory, KafkaGroupCoordinator } from "./group-port.js";
