@@ -6,7 +6,6 @@
 import { afterAll, beforeAll } from "vitest";
 import { type RunningServer, startServer } from "../../functions/src/agent/serve.js";
 import { loadConfig } from "../../functions/src/config.js";
-import type { KafkaGroupCoordinator } from "../../functions/src/kafka/group-port.js";
 import {
   type KafkaServer,
   type KafkaServerOptions,
@@ -27,7 +26,6 @@ export interface KafkaTestAgent {
 
 export interface KafkaAgentOptions {
   env?: Record<string, string>;
-  groups?: (runtime: Runtime) => KafkaGroupCoordinator;
   limits?: KafkaServerOptions["limits"];
 }
 
@@ -48,7 +46,6 @@ export async function startKafkaAgent(options: KafkaAgentOptions = {}): Promise<
     const kafka = await startKafkaServer(runtime, {
       host: "127.0.0.1",
       port: 0,
-      ...(options.groups ? { groups: options.groups(runtime) } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
       logError: (e) => errors.push(e),
     });
@@ -60,7 +57,9 @@ export async function startKafkaAgent(options: KafkaAgentOptions = {}): Promise<
       runtime,
       errors,
       async stop() {
-        await Promise.all([kafka.close(), server.close()]);
+        // Kafka first: its group coordinator and broker heartbeats end before the stores stop.
+        await kafka.close();
+        await server.close();
         await standIns.stop();
       },
     };

@@ -116,6 +116,24 @@ describe.skipIf(!KCAT)("kcat (librdkafka)", () => {
     expect(consumed.trim().split("\n")).toEqual(["0 k1 from-kafka", "1 k2 from-http"]);
   });
 
+  it("consumes as a balanced group member (-G) and resumes from the committed offsets", async () => {
+    // Prepare
+    const topic = kafkaTopic("g");
+    const group = kafkaTopic("group");
+    await agent().runtime.log.topics.create(topic, 2);
+    await kcat(["-b", agent().broker, "-t", topic, "-P", "-p", "0"], "a\nb\n");
+    await kcat(["-b", agent().broker, "-t", topic, "-P", "-p", "1"], "c\n");
+    const member = (extra: string[]) =>
+      kcat(["-b", agent().broker, "-G", group, "-e", "-f", "%p:%o:%s\n", ...extra, topic]);
+    // Act
+    const first = await member(["-o", "beginning"]);
+    await kcat(["-b", agent().broker, "-t", topic, "-P", "-p", "1"], "d\n");
+    const second = await member([]);
+    // Assess
+    expect(first.trim().split("\n").sort()).toEqual(["0:0:a", "0:1:b", "1:0:c"]);
+    expect(second.trim().split("\n")).toEqual(["1:1:d"]);
+  });
+
   it("fails at once on an unknown topic instead of creating it", async () => {
     const out = await kcat(["-b", agent().broker, "-L", "-t", "no-such-topic-here"]);
     expect(out).toMatch(/Unknown topic|UNKNOWN_TOPIC/i);

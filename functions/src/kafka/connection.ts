@@ -47,6 +47,8 @@ export class KafkaConnection {
   private buffered = 0;
   private readonly slots: Slot[] = [];
   private readonly closed = new AbortController();
+  /** Ends long-polls: on close, and on drain (a stopping agent answers what it has). */
+  private readonly stopWaiting = new AbortController();
   private produceTurn: Promise<unknown> = Promise.resolve();
   private paused = false;
   private draining = false;
@@ -71,6 +73,7 @@ export class KafkaConnection {
   /** Stops reading; answers what was accepted; then ends the socket. */
   async drain(): Promise<void> {
     this.draining = true;
+    this.stopWaiting.abort();
     this.socket.pause();
     this.paused = true;
     if (this.slots.length > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
@@ -79,6 +82,7 @@ export class KafkaConnection {
 
   destroy(): void {
     if (!this.closed.signal.aborted) this.closed.abort();
+    this.stopWaiting.abort();
     this.socket.destroy();
     for (const w of this.idleWaiters.splice(0)) w();
   }
@@ -180,7 +184,7 @@ export class KafkaConnection {
       header,
       version: header.apiVersion,
       clientHost: this.socket.remoteAddress ?? "",
-      signal: this.closed.signal,
+      signal: this.stopWaiting.signal,
       inProduceOrder: <T>(submit: () => Promise<T>): Promise<T> => {
         const run = this.produceTurn.then(submit);
         this.produceTurn = run.catch(() => undefined);

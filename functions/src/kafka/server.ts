@@ -8,8 +8,10 @@
  * closed at once), frames up to `frameBytesMax`, `inflightMax` unanswered requests per connection.
  */
 import { createServer, type Server, type Socket } from "node:net";
+import { logPartitionDirectory } from "../groups/partition-directory.js";
 import type { Runtime } from "../runtime.js";
-import { SingleBrokerDirectory } from "./single-broker.js";
+import { ManifestBrokerDirectory } from "./broker-directory.js";
+import { ClassicGroupCoordinator } from "./classic-groups.js";
 import { type ConnectionLimits, KafkaConnection } from "./connection.js";
 import type { KafkaDeps } from "./context.js";
 import type { BrokerDirectory, KafkaGroupCoordinator } from "./group-port.js";
@@ -22,9 +24,18 @@ export interface KafkaServerOptions {
   port: number;
   /** What clients are told; default 127.0.0.1:<bound port>. */
   advertised?: { host: string; port: number };
-  groups?: KafkaGroupCoordinator;
-  /** Built once the port is known; default: this agent alone (SingleBrokerDirectory). */
+  /**
+   * The classic group protocol; default: ClassicGroupCoordinator over the manifest. `false`
+   * leaves the group APIs out (neither advertised nor served).
+   */
+  groups?: ((brokers: BrokerDirectory) => KafkaGroupCoordinator) | false;
+  /**
+   * Built once the port is known; default: the live agents registered in the manifest
+   * (ManifestBrokerDirectory, one broker per agent, or one shared broker behind a load balancer).
+   */
   brokers?: (advertised: { host: string; port: number }) => BrokerDirectory;
+  /** "shared": every agent behind one load-balanced advertised address (FLOE_KAFKA_ADVERTISED). */
+  brokerMode?: "per-agent" | "shared";
   producerIds?: ProducerIdAllocator;
   limits?: Partial<ConnectionLimits & { connectionsMax: number }>;
   logError?: (error: unknown) => void;
@@ -41,6 +52,8 @@ export interface KafkaServer {
 
 const DEFAULT_INFLIGHT = 32;
 const DEFAULT_CONNECTIONS = 1024;
+/** Longest a stopping agent waits for accepted requests to be answered (as the HTTP server). */
+const DRAIN_MS_MAX = 5_000;
 /** Header and framing room above the largest produce payload. */
 const FRAME_OVERHEAD_BYTES = 64 * 1024;
 
@@ -63,8 +76,25 @@ export async function startKafkaServer(runtime: Runtime, options: KafkaServerOpt
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
   const advertised = options.advertised ?? { host: "127.0.0.1", port };
-  const brokers = options.brokers?.(advertised) ?? new SingleBrokerDirectory(advertised);
+  const brokers =
+    options.brokers?.(advertised) ??
+    new ManifestBrokerDirectory({
+      manifest: runtime.manifest,
+      clock: runtime.clock,
+      advertised,
+      mode: options.brokerMode ?? "per-agent",
+    });
   await brokers.start();
+  const groups =
+    options.groups === false
+      ? undefined
+      : (options.groups?.(brokers) ??
+        new ClassicGroupCoordinator({
+          manifest: runtime.manifest,
+          clock: runtime.clock,
+          directory: brokers,
+          partitions: logPartitionDirectory(runtime.log),
+        }));
   const logError = options.logError ?? defaultLogError;
   const deps: KafkaDeps = {
     log: runtime.log,
@@ -73,12 +103,12 @@ export async function startKafkaServer(runtime: Runtime, options: KafkaServerOpt
     clock: runtime.clock,
     limits: runtime.config.limits,
     brokers,
-    ...(options.groups ? { groups: options.groups } : {}),
+    ...(groups ? { groups } : {}),
     producerIds: options.producerIds ?? new ManifestProducerIds(runtime.manifest),
     clusterId: `floe-${runtime.config.table}`,
     logError,
   };
-  const handlers = handlerTable({ groups: options.groups !== undefined });
+  const handlers = handlerTable({ groups: groups !== undefined });
   const limits: ConnectionLimits = {
     frameBytesMax:
       options.limits?.frameBytesMax ?? runtime.config.limits.requestBytesMax + FRAME_OVERHEAD_BYTES,
@@ -99,7 +129,14 @@ export async function startKafkaServer(runtime: Runtime, options: KafkaServerOpt
     connections: () => connections.size,
     async close() {
       const closed = new Promise<void>((done) => server.close(() => done()));
-      await Promise.all([...connections].map((c) => c.drain()));
+      // Group waiters (a JoinGroup at its barrier) end first, so draining cannot wait on them.
+      await groups?.close();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all([...connections].map((c) => c.drain())),
+        new Promise((r) => (timer = setTimeout(r, DRAIN_MS_MAX))),
+      ]);
+      clearTimeout(timer);
       for (const c of connections) c.destroy();
       await closed;
       await brokers.close();
