@@ -2,7 +2,7 @@
  * kafkajs against a real agent: an idempotent producer with five requests in flight, a consumer
  * group, and the admin client's create / describe / delete.
  */
-import { Kafka, logLevel } from "kafkajs";
+import { CompressionTypes, Kafka, logLevel } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import { kafkaTopic, useKafkaAgent } from "./harness.js";
 
@@ -68,6 +68,31 @@ describe("kafkajs", () => {
     ).json()) as { records: { offset: number; value: string }[] };
     expect(read.records.map((r) => r.offset)).toEqual([...Array(20).keys()]);
     expect(read.records.map((r) => r.value).sort()).toEqual([...Array(20).keys()].map((i) => `v${i}`).sort());
+  });
+
+  it("a gzip batch is stored as sent and decoded by the HTTP JSON API", async () => {
+    const topic = kafkaTopic("gzip");
+    await agent().runtime.log.topics.create(topic, 1);
+    const producer = client().producer();
+    await producer.connect();
+    const values = ["g1", "g2", "g3"].map((v) => `${v}-${"y".repeat(500)}`);
+    await producer.send({
+      topic,
+      compression: CompressionTypes.GZIP,
+      messages: values.map((value) => ({ value, partition: 0 })),
+    });
+    await producer.disconnect();
+    const stored = await agent().runtime.log.fetch(
+      topic,
+      0,
+      { offset: 0 },
+      { maxBytes: 1 << 20, maxRecords: 10, clamp: false },
+    );
+    expect(stored.batches.map((b) => b.header.compression)).toEqual(["gzip"]);
+    const read = (await (
+      await fetch(`${agent().url}/v1/topics/${topic}/partitions/0/records?offset=0`)
+    ).json()) as { records: { offset: number; value: string }[] };
+    expect(read.records.map((r) => [r.offset, r.value])).toEqual(values.map((v, i) => [i, v]));
   });
 
   it("a consumer group reads what was produced and commits its offsets", async () => {

@@ -42,13 +42,17 @@ describe.skipIf(!KCAT)("kcat (librdkafka)", () => {
   });
 
   for (const codec of ["none", "gzip", "snappy", "lz4", "zstd"]) {
-    it(`produces with compression ${codec} and consumes from the beginning`, async () => {
+    it(`produces with compression ${codec}; kcat and the HTTP JSON API read it from the beginning`, async () => {
       // Prepare
       const topic = kafkaTopic(codec);
       await agent().runtime.log.topics.create(topic, 2);
-      const lines = ["alpha", "beta", "gamma"].map((s) => `${s}-${codec}`);
+      // Compressible and large enough that librdkafka does compress (it sends small sets as is).
+      const lines = ["alpha", "beta", "gamma"].map((s) => `${s}-${codec}-${"z".repeat(2000)}`);
       // Act
-      await kcat(["-b", agent().broker, "-t", topic, "-P", "-p", "1", "-z", codec], `${lines.join("\n")}\n`);
+      await kcat(
+        ["-b", agent().broker, "-t", topic, "-P", "-p", "1", "-X", `compression.codec=${codec}`],
+        `${lines.join("\n")}\n`,
+      );
       const out = await kcat([
         "-b",
         agent().broker,
@@ -63,8 +67,23 @@ describe.skipIf(!KCAT)("kcat (librdkafka)", () => {
         "-f",
         "%o %s\\n",
       ]);
-      // Assess
+      const http = (await (
+        await fetch(`${agent().url}/v1/topics/${topic}/partitions/1/records?offset=0`)
+      ).json()) as { records: { offset: number; value: string }[] };
+      const stored = await agent().runtime.log.fetch(
+        topic,
+        1,
+        { offset: 0 },
+        { maxBytes: 1 << 20, maxRecords: 10, clamp: false },
+      );
+      // Assess: stored with the producer's codec; kcat reads its own records back, and the HTTP JSON API decodes the same codec
+      // librdkafka 2.0.2 sends gzip, snappy and lz4 sets of this listener uncompressed (an open
+      // point in docs/kafka.md: its feature detection keys on versions we do not advertise);
+      // zstd it compresses, so that codec is proven stored as sent and decoded on the HTTP path.
+      if (codec === "zstd" || codec === "none")
+        expect(stored.batches.map((b) => b.header.compression)).toEqual([codec]);
       expect(out.trim().split("\n")).toEqual(lines.map((l, i) => `${i} ${l}`));
+      expect(http.records.map((r) => `${r.offset} ${r.value}`)).toEqual(lines.map((l, i) => `${i} ${l}`));
     });
   }
 
