@@ -32,9 +32,18 @@ export interface ProducerIdAllocator {
 }
 
 export class ManifestProducerIds implements ProducerIdAllocator {
+  /** One allocation at a time per agent: only other agents ever race us for the counter. */
+  private turn: Promise<unknown> = Promise.resolve();
+
   constructor(private readonly manifest: ManifestStore) {}
 
-  async allocate(): Promise<number> {
+  allocate(): Promise<number> {
+    const next = this.turn.then(() => this.claim());
+    this.turn = next.catch(() => undefined);
+    return next;
+  }
+
+  private async claim(): Promise<number> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const item = await this.manifest.get(PRODUCER_IDS_PK, PRODUCER_IDS_SK);
       const next = item ? Number(item.data.next) : 0;
