@@ -231,6 +231,19 @@ const FIXTURES: Fixture[] = [
     expect: (m) => expect((m.topics as Message[])[0]).toMatchObject({ name: "orders", count: 6 }),
   },
   {
+    api: "alterConfigs",
+    versions: [0, 1],
+    args: {
+      resources: [{ type: 2, name: "orders", configEntries: [{ name: "retention.ms", value: "1000" }] }],
+      validateOnly: false,
+    },
+    expect: (m) =>
+      expect((m.resources as Message[])[0]).toMatchObject({
+        resourceName: "orders",
+        configs: [{ name: "retention.ms", value: "1000" }],
+      }),
+  },
+  {
     api: "deleteGroups",
     versions: [0, 1],
     args: ["g1"],

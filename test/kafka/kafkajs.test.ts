@@ -16,7 +16,7 @@ describe("kafkajs", () => {
       retry: { retries: 3 },
     });
 
-  it("admin: creates, describes, grows and deletes a topic", async () => {
+  it("admin: creates, describes, reconfigures, grows and deletes a topic", async () => {
     const admin = client().admin();
     await admin.connect();
     try {
@@ -35,6 +35,11 @@ describe("kafkajs", () => {
       expect(configs.resources[0]!.configEntries).toEqual([
         expect.objectContaining({ configName: "retention.ms", configValue: "3600000" }),
       ]);
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: [{ type: 2, name: topic, configEntries: [{ name: "retention.ms", value: "7200000" }] }],
+      });
+      expect((await agent().runtime.log.topics.get(topic, true))!.config["retention.ms"]).toBe(7_200_000);
       await admin.createPartitions({ topicPartitions: [{ topic, count: 4 }] });
       expect((await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions).toHaveLength(4);
       await expect(admin.createTopics({ topics: [{ topic, numPartitions: 1 }] })).resolves.toBe(false);

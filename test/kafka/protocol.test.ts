@@ -13,11 +13,18 @@ import { kafkaTopic, useKafkaAgent } from "./harness.js";
 import { WireClient } from "./wire.js";
 
 function batch(value: string, timestamp: number): Uint8Array {
-  return encodeRecordBatch({ records: [{ key: null, value: new TextEncoder().encode(value), headers: [], timestamp }] });
+  return encodeRecordBatch({
+    records: [{ key: null, value: new TextEncoder().encode(value), headers: [], timestamp }],
+  });
 }
 
 function produce(topic: string, records: Uint8Array): Message {
-  return { transactionalId: null, acks: -1, timeoutMs: 5_000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] };
+  return {
+    transactionalId: null,
+    acks: -1,
+    timeoutMs: 5_000,
+    topicData: [{ name: topic, partitionData: [{ index: 0, records }] }],
+  };
 }
 
 function fetchRequest(topic: string, offset: number, maxWaitMs: number): Message {
@@ -35,7 +42,8 @@ function fetchRequest(topic: string, offset: number, maxWaitMs: number): Message
   };
 }
 
-const first = (m: Message, list: string, inner: string): Message => ((m[list] as Message[])[0]![inner] as Message[])[0]!;
+const first = (m: Message, list: string, inner: string): Message =>
+  ((m[list] as Message[])[0]![inner] as Message[])[0]!;
 
 describe("Kafka protocol details", () => {
   const agent = useKafkaAgent();
@@ -51,7 +59,11 @@ describe("Kafka protocol details", () => {
     }
     // Act
     const ask = async (timestamp: number) => {
-      client.send(2, 7, 9, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: 0, timestamp }] }] });
+      client.send(2, 7, 9, {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [{ name: topic, partitions: [{ partitionIndex: 0, timestamp }] }],
+      });
       return first((await client.response(2, 7))!.body, "topics", "partitions");
     };
     const answers = [await ask(-2), await ask(-1), await ask(-3), await ask(2_000), await ask(9_000)];
@@ -94,7 +106,11 @@ describe("Kafka protocol details", () => {
     client.send(1, 12, 1, fetchRequest(topic, 100, 0));
     const partition = first((await client.response(1, 12))!.body, "responses", "partitions");
     client.close();
-    expect(partition).toMatchObject({ errorCode: KAFKA.OFFSET_OUT_OF_RANGE, highWatermark: 0, logStartOffset: 0 });
+    expect(partition).toMatchObject({
+      errorCode: KAFKA.OFFSET_OUT_OF_RANGE,
+      highWatermark: 0,
+      logStartOffset: 0,
+    });
   });
 
   it("DescribeCluster names this agent", async () => {
@@ -105,6 +121,27 @@ describe("Kafka protocol details", () => {
     const [host, port] = agent().broker.split(":");
     expect(answer.errorCode).toBe(0);
     expect(answer.brokers).toEqual([expect.objectContaining({ host, port: Number(port) })]);
+  });
+
+  it("IncrementalAlterConfigs sets and deletes single keys; an unknown key is INVALID_CONFIG", async () => {
+    const topic = kafkaTopic("iac");
+    await agent().runtime.log.topics.create(topic, 1, { "retention.bytes": 1_000_000 });
+    const client = await WireClient.open(agent().broker);
+    const alter = async (configs: Message[]) => {
+      client.send(44, 1, 1, {
+        resources: [{ resourceType: 2, resourceName: topic, configs }],
+        validateOnly: false,
+      });
+      return ((await client.response(44, 1))!.body.responses as Message[])[0]!.errorCode;
+    };
+    const set = await alter([{ name: "retention.ms", configOperation: 0, value: "60000" }]);
+    const reset = await alter([{ name: "retention.bytes", configOperation: 1, value: null }]);
+    const unknown = await alter([{ name: "no.such.config", configOperation: 0, value: "1" }]);
+    client.close();
+    const config = (await agent().runtime.log.topics.get(topic, true))!.config;
+    expect([set, reset, unknown]).toEqual([0, 0, KAFKA.INVALID_CONFIG]);
+    expect(config["retention.ms"]).toBe(60_000);
+    expect(config["retention.bytes"]).toBe(-1);
   });
 
   it("producer ids drawn concurrently by several allocators are all different", async () => {

@@ -24,10 +24,12 @@ import { handleDescribeCluster, handleMetadata } from "./metadata.js";
 import { handleProduce } from "./produce.js";
 import { handleInitProducerId } from "./producers.js";
 import {
+  handleAlterConfigs,
   handleCreatePartitions,
   handleCreateTopics,
   handleDeleteTopics,
   handleDescribeConfigs,
+  handleIncrementalAlterConfigs,
 } from "./topics.js";
 
 export function handlerTable(options: { groups: boolean }): Map<number, Handler> {
@@ -42,6 +44,8 @@ export function handlerTable(options: { groups: boolean }): Map<number, Handler>
     [API_KEYS.describeConfigs, handleDescribeConfigs],
     [API_KEYS.createPartitions, handleCreatePartitions],
     [API_KEYS.describeCluster, handleDescribeCluster],
+    [API_KEYS.alterConfigs, handleAlterConfigs],
+    [API_KEYS.incrementalAlterConfigs, handleIncrementalAlterConfigs],
   ]);
   if (options.groups) {
     const groups: [number, Handler][] = [

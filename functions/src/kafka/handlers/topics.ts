@@ -190,3 +190,73 @@ export const handleDescribeConfigs: Handler = async (message, ctx) => {
   }
   return { throttleTimeMs: 0, results };
 };
+
+interface AlterResource {
+  resourceType: number;
+  resourceName: string;
+  configs: { name: string; value: string | null; configOperation?: number }[];
+}
+
+const OP_SET = 0;
+const OP_DELETE = 1;
+
+/**
+ * The changes one resource asks for, as a Floe config object. AlterConfigs replaces the whole
+ * set (what it does not name goes back to the default); IncrementalAlterConfigs sets or deletes
+ * single keys. APPEND / SUBTRACT (list values) have nothing to act on: cleanup.policy holds one.
+ */
+function changesOf(r: AlterResource, incremental: boolean): Record<string, unknown> {
+  const out = new Map<string, unknown>();
+  if (!incremental) for (const [k, v] of Object.entries(DEFAULT_TOPIC_CONFIG)) out.set(k, v);
+  for (const c of r.configs) {
+    const op = incremental ? (c.configOperation ?? OP_SET) : OP_SET;
+    if (op === OP_DELETE) {
+      const fallback = (DEFAULT_TOPIC_CONFIG as unknown as Record<string, unknown>)[c.name];
+      if (fallback === undefined)
+        throw new FloeError("invalid_request", `unknown topic config ${c.name}`, { config: c.name });
+      out.set(c.name, fallback);
+    } else if (op === OP_SET) {
+      if (c.value === null)
+        throw new FloeError("invalid_request", `config ${c.name} has no value`, { config: c.name });
+      out.set(c.name, c.value);
+    } else {
+      throw new FloeError("invalid_request", `config operation ${op} is not supported for ${c.name}`, {
+        config: c.name,
+      });
+    }
+  }
+  return Object.fromEntries(out);
+}
+
+function alterHandler(incremental: boolean): Handler {
+  return async (message, ctx) => {
+    const req = message as unknown as { resources: AlterResource[]; validateOnly: boolean };
+    const responses: Message[] = [];
+    for (const r of req.resources) {
+      const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+      try {
+        if (r.resourceType !== RESOURCE_TOPIC) {
+          responses.push({
+            ...base,
+            errorCode: KAFKA.INVALID_REQUEST,
+            errorMessage: "only topic configs can change",
+          });
+          continue;
+        }
+        const changes = changesOf(r, incremental);
+        const current = await ctx.deps.log.topics.require(r.resourceName);
+        if (req.validateOnly) mergeTopicConfig(current.config, changes);
+        else await ctx.deps.log.topics.alter(r.resourceName, { config: changes });
+        responses.push({ ...base, errorCode: KAFKA.NONE, errorMessage: null });
+      } catch (error) {
+        const e = kafkaError(error, "topic-admin");
+        if (e.code === KAFKA.UNKNOWN_SERVER_ERROR) ctx.deps.logError(error);
+        responses.push({ ...base, errorCode: e.code, errorMessage: e.message });
+      }
+    }
+    return { throttleTimeMs: 0, responses };
+  };
+}
+
+export const handleAlterConfigs: Handler = alterHandler(false);
+export const handleIncrementalAlterConfigs: Handler = alterHandler(true);

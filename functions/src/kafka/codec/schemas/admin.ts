@@ -215,3 +215,64 @@ export const describeCluster = message(
     int32("clusterAuthorizedOperations", { default: -2147483648 }),
   ],
 );
+
+/**
+ *   AlterConfigs Request (v0-2; flexible v2+) => [resources] validate_only
+ *     resources => resource_type resource_name [configs => name value]
+ *   AlterConfigs Response => throttle_time_ms [responses]
+ *     responses => error_code error_message resource_type resource_name
+ */
+export const alterConfigs = message(
+  33,
+  "AlterConfigs",
+  "0-2",
+  "2+",
+  [
+    array("resources", [
+      int8("resourceType"),
+      string("resourceName"),
+      array("configs", [string("name"), string("value", { nullable: "0+" })]),
+    ]),
+    bool("validateOnly"),
+  ],
+  [
+    int32("throttleTimeMs"),
+    array("responses", [
+      int16("errorCode"),
+      string("errorMessage", { nullable: "0+", default: null }),
+      int8("resourceType"),
+      string("resourceName"),
+    ]),
+  ],
+);
+
+/**
+ *   IncrementalAlterConfigs Request (v0-1; flexible v1+) => [resources] validate_only
+ *     resources => resource_type resource_name [configs => name config_operation value]
+ *       config_operation => 0 SET, 1 DELETE (back to the default), 2 APPEND, 3 SUBTRACT
+ *   IncrementalAlterConfigs Response => throttle_time_ms [responses]
+ *     responses => error_code error_message resource_type resource_name
+ */
+export const incrementalAlterConfigs = message(
+  44,
+  "IncrementalAlterConfigs",
+  "0-1",
+  "1+",
+  [
+    array("resources", [
+      int8("resourceType"),
+      string("resourceName"),
+      array("configs", [string("name"), int8("configOperation"), string("value", { nullable: "0+" })]),
+    ]),
+    bool("validateOnly"),
+  ],
+  [
+    int32("throttleTimeMs"),
+    array("responses", [
+      int16("errorCode"),
+      string("errorMessage", { nullable: "0+", default: null }),
+      int8("resourceType"),
+      string("resourceName"),
+    ]),
+  ],
+);

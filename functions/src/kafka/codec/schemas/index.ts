@@ -4,12 +4,14 @@
  */
 import type { MessageSchema } from "../schema.js";
 import {
+  alterConfigs,
   apiVersions,
   createPartitions,
   createTopics,
   deleteTopics,
   describeCluster,
   describeConfigs,
+  incrementalAlterConfigs,
   initProducerId,
 } from "./admin.js";
 import { fetch } from "./fetch.js";
@@ -54,6 +56,8 @@ export const SCHEMAS: ReadonlyMap<number, MessageSchema> = new Map(
     deleteGroups,
     offsetDelete,
     describeCluster,
+    alterConfigs,
+    incrementalAlterConfigs,
   ].map((s) => [s.apiKey, s]),
 );
 
@@ -76,8 +80,10 @@ export const API_KEYS = {
   deleteTopics: 20,
   initProducerId: 22,
   describeConfigs: 32,
+  alterConfigs: 33,
   createPartitions: 37,
   deleteGroups: 42,
+  incrementalAlterConfigs: 44,
   offsetDelete: 47,
   describeCluster: 60,
 } as const;
