@@ -251,3 +251,24 @@ function b64(bytes: Uint8Array): string {
 function unb64(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, "base64"));
 }
+
+/** What the HTTP protocol needs to know about a classic group of the same id (one id, one protocol). */
+export interface ClassicSummary {
+  generation: number;
+  phase: ClassicPhase;
+  /** Members whose session has not ended. */
+  liveMembers: number;
+}
+
+export async function readClassicSummary(
+  manifest: { get(pk: string, sk: string): Promise<ManifestItem | undefined> },
+  group: string,
+  now: number,
+): Promise<ClassicSummary | undefined> {
+  const item = await manifest.get(groupPk(group), CLASSIC_STATE_SK);
+  if (!item) return undefined;
+  const g = groupFromItem(group, item);
+  const waiting = new Set(g.rebalance?.joined ?? []);
+  const live = g.members.filter((m) => m.leaseExpiresAt > now || waiting.has(m.memberId)).length;
+  return { generation: g.generation, phase: live === 0 ? "Empty" : g.phase, liveMembers: live };
+}
