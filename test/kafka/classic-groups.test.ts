@@ -452,6 +452,19 @@ describe("classic groups: admin", () => {
     );
   });
 
+  it("groups past the per-request bound of DescribeGroups / DeleteGroups answer INVALID_REQUEST", async () => {
+    const s = setup();
+    const c = s.coordinator(0, { limits: { initialRebalanceDelayMs: 0, maxGroupsPerRequest: 2 } });
+    const described = await c.describeGroups(["g1", "g2", "g3"]);
+    expect(described.map((d) => d.errorCode)).toEqual([E.NONE, E.NONE, E.INVALID_REQUEST]);
+    const deleted = await c.deleteGroups(["g1", "g2", "g3"]);
+    expect(deleted.map((d) => d.errorCode)).toEqual([
+      E.GROUP_ID_NOT_FOUND,
+      E.GROUP_ID_NOT_FOUND,
+      E.INVALID_REQUEST,
+    ]);
+  });
+
   it("NOT_COORDINATOR from an agent the directory does not name for the group", async () => {
     const s = setup();
     const other = s.coordinator(1);

@@ -296,8 +296,7 @@ export class ClassicGroupCoordinator implements KafkaGroupCoordinator {
   // ---- admin ---------------------------------------------------------------------------------
 
   async describeGroups(groupIds: string[]): Promise<DescribedGroup[]> {
-    const ids = groupIds.slice(0, this.limits.maxGroupsPerRequest);
-    return mapLimit(ids, 8, async (groupId) => {
+    return mapLimit(groupIds, 8, async (groupId, i) => {
       const dead = (errorCode: number): DescribedGroup => ({
         errorCode,
         groupId,
@@ -306,6 +305,7 @@ export class ClassicGroupCoordinator implements KafkaGroupCoordinator {
         protocolName: "",
         members: [],
       });
+      if (i >= this.limits.maxGroupsPerRequest) return dead(E.INVALID_REQUEST);
       const refused = await this.refusal(groupId);
       if (refused !== E.NONE) return dead(refused);
       try {
@@ -371,8 +371,8 @@ export class ClassicGroupCoordinator implements KafkaGroupCoordinator {
    * NON_EMPTY_GROUP, or lands after it in a fresh group whose fences the old offsets cannot match).
    */
   async deleteGroups(groupIds: string[]): Promise<{ groupId: string; errorCode: KafkaErrorCode }[]> {
-    const ids = groupIds.slice(0, this.limits.maxGroupsPerRequest);
-    return mapLimit(ids, 4, async (groupId) => {
+    return mapLimit(groupIds, 4, async (groupId, i) => {
+      if (i >= this.limits.maxGroupsPerRequest) return { groupId, errorCode: E.INVALID_REQUEST };
       const refused = await this.refusal(groupId);
       if (refused !== E.NONE) return { groupId, errorCode: refused };
       try {
