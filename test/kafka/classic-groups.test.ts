@@ -509,6 +509,8 @@ describe("classic groups: protocols and limits", () => {
     const blocked = await c.joinGroup(joinInput("httpgrp", "", ["orders"], { apiVersion: 3 }));
     expect(blocked.errorCode).toBe(E.INCONSISTENT_GROUP_PROTOCOL);
     expect(await c.listGroups([])).toContainEqual({ groupId: "httpgrp", protocolType: "", state: "Stable" });
+    const [described] = await c.describeGroups(["httpgrp"]);
+    expect(described).toMatchObject({ errorCode: E.NONE, state: "Stable", protocolType: "", members: [] });
   });
 
   it("INVALID_SESSION_TIMEOUT and INVALID_GROUP_ID", async () => {

@@ -311,7 +311,13 @@ export class ClassicGroupCoordinator implements KafkaGroupCoordinator {
       try {
         const now = this.options.clock.now();
         const g = await this.read(groupId);
-        if (!g) return dead(E.NONE);
+        if (!g) {
+          // An HTTP-protocol group: its members are described by the HTTP API (they have no
+          // Kafka metadata or assignment bytes); Kafka tools see it exists and whether it is active.
+          const http = await this.readHttpGroup(groupId);
+          if (!http) return dead(E.NONE);
+          return { ...dead(E.NONE), state: http.members.some((m) => isLive(m, now)) ? "Stable" : "Empty" };
+        }
         advance(g, now, this.limits);
         return {
           errorCode: E.NONE,
