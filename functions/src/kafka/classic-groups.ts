@@ -231,8 +231,11 @@ export class ClassicGroupCoordinator implements KafkaGroupCoordinator {
         if (!exists) return { result: input.members.map(() => E.UNKNOWN_MEMBER_ID) };
         return { result: applyLeave(g, input.members, now, this.limits), write: true };
       });
-      // Kafka v3+: NONE at the top, a code per member. A v0-2 listener answers members[0]'s code.
-      return { errorCode: E.NONE, members: input.members.map((m, i) => ({ ...m, errorCode: codes[i]! })) };
+      const members = input.members.map((m, i) => ({ ...m, errorCode: codes[i]! }));
+      // v0-2 carry one member and answer its code at the top level; v3+ a code per member. A
+      // one-member v3+ answer with the member's code on top too reads the same to clients (the
+      // Java client's LeaveGroupResponse.error() falls back to the first member's error).
+      return { errorCode: members.length === 1 ? members[0]!.errorCode : E.NONE, members };
     } catch (error) {
       const code = failureCode(error, E.COORDINATOR_NOT_AVAILABLE);
       return { errorCode: code, members: each(code) };
