@@ -123,6 +123,31 @@ describe("classic groups: join and sync", () => {
     expect((await b.heartbeat(c)).errorCode).toBe(E.UNKNOWN_MEMBER_ID);
   });
 
+  it("the barrier waits at most maxRebalanceTimeoutMs whatever timeout members ask for", async () => {
+    const s = setup();
+    const c = s.coordinator(0, { limits: { initialRebalanceDelayMs: 0, maxRebalanceTimeoutMs: 5_000 } });
+    const a = member("a");
+    const b = member("b");
+    await rebalance(c, s.clock, [a, b]);
+    const aJoin = c.joinGroup(
+      joinInput("grp", a.memberId, ["orders"], {
+        rebalanceTimeoutMs: 3_600_000,
+        protocols: [{ name: "range", metadata: encodeSubscription(["orders", "x"]) }],
+      }),
+    );
+    await settle();
+    s.clock.advance(4_999);
+    await c.tick();
+    await settle();
+    let done = false;
+    void aJoin.then(() => (done = true));
+    await settle();
+    expect(done).toBe(false);
+    s.clock.advance(1);
+    await c.tick();
+    expect((await aJoin).members.map((m) => m.memberId)).toEqual([a.memberId]);
+  });
+
   it("SyncGroup errors: unknown member, old generation, rebalance in progress, protocol mismatch", async () => {
     const s = setup();
     const c = s.coordinator();

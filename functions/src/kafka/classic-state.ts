@@ -82,6 +82,8 @@ export interface ClassicLimits {
   maxSessionTimeoutMs: number;
   /** Kafka's group.initial.rebalance.delay.ms. */
   initialRebalanceDelayMs: number;
+  /** The longest a join barrier waits, whatever rebalance timeout members ask for. */
+  maxRebalanceTimeoutMs: number;
   /** Kafka's offset.metadata.max.bytes. */
   maxOffsetMetadataBytes: number;
   /** Partitions in one OffsetCommit / OffsetFetch / OffsetDelete. */
@@ -102,6 +104,7 @@ export const DEFAULT_CLASSIC_LIMITS: ClassicLimits = {
   minSessionTimeoutMs: 6_000,
   maxSessionTimeoutMs: 30 * 60_000,
   initialRebalanceDelayMs: 3_000,
+  maxRebalanceTimeoutMs: 30 * 60_000,
   maxOffsetMetadataBytes: 4096,
   maxPartitionsPerRequest: 4096,
   maxGroupsPerRequest: 256,
