@@ -16,6 +16,7 @@ import type {
 import {
   commitCodes,
   driveUntil,
+  fixedPartitions,
   joinInput,
   REBALANCE_MS,
   rebalance,
@@ -524,11 +525,7 @@ describe("classic groups: protocols and limits", () => {
     const http = new GroupCoordinator({
       manifest: s.manifest,
       clock: s.clock,
-      partitions: {
-        partitionCounts: async (topics) => new Map(topics.map((t) => [t, 6])),
-        tail: async () => ({ highWatermark: 0, logStartOffset: 0 }),
-        offsetForTimestamp: async () => 0,
-      },
+      partitions: fixedPartitions(6),
     });
     await http.join("httpgrp", { topics: ["orders"] });
     const blocked = await c.joinGroup(joinInput("httpgrp", "", ["orders"], { apiVersion: 3 }));

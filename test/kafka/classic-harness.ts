@@ -260,4 +260,18 @@ export async function driveUntil(
   await Promise.all(promises);
 }
 
+/**
+ * A PartitionDirectory of topics that all exist with `count` partitions (for the HTTP coordinator
+ * in tests). `topicIds` is there for the directory's incarnation-aware version; the return type is
+ * inferred, so this fits the interface with or without it.
+ */
+export function fixedPartitions(count: number, highWatermark = 0) {
+  return {
+    partitionCounts: async (topics: readonly string[]) => new Map(topics.map((t) => [t, count])),
+    topicIds: async (topics: readonly string[]) => new Map(topics.map((t) => [t, `${t}-id`])),
+    tail: async () => ({ highWatermark, logStartOffset: 0 }),
+    offsetForTimestamp: async () => 0,
+  };
+}
+
 export { FakeClock };

@@ -7,17 +7,13 @@ import { describe, expect, it } from "vitest";
 import { FloeError } from "../../client/src/errors.js";
 import { GroupCoordinator } from "../../functions/src/groups/group-coordinator.js";
 import { KafkaGroupError as E } from "../../functions/src/kafka/group-errors.js";
-import { joinInput, rebalance, SESSION_MS, setup, TestMember } from "./classic-harness.js";
+import { fixedPartitions, joinInput, rebalance, SESSION_MS, setup, TestMember } from "./classic-harness.js";
 
 function httpCoordinator(s: ReturnType<typeof setup>) {
   return new GroupCoordinator({
     manifest: s.manifest,
     clock: s.clock,
-    partitions: {
-      partitionCounts: async (topics) => new Map(topics.map((t) => [t, 4])),
-      tail: async () => ({ highWatermark: 100, logStartOffset: 0 }),
-      offsetForTimestamp: async () => 0,
-    },
+    partitions: fixedPartitions(4, 100),
   });
 }
 
