@@ -376,7 +376,7 @@ describe("classic groups: offsets", () => {
     expect(commitCodes(await b.commit(c2, [{ topic: "orders", partition: 0, offset: 3 }]))).toEqual([E.NONE]);
   });
 
-  it("OffsetCommit per-partition errors: metadata too large, unknown topic name, negative offset", async () => {
+  it("OffsetCommit per-partition errors: metadata too large, negative offset, unknown partition or topic name", async () => {
     const s = setup();
     const c = s.coordinator(0, { limits: { initialRebalanceDelayMs: 0, maxOffsetMetadataBytes: 8 } });
     const a = member("a");
@@ -393,6 +393,7 @@ describe("classic groups: offsets", () => {
             { partition: 0, offset: 1, leaderEpoch: -1, metadata: "123456789" },
             { partition: 1, offset: -5, leaderEpoch: -1, metadata: null },
             { partition: 2, offset: 1, leaderEpoch: -1, metadata: "ok" },
+            { partition: 6, offset: 1, leaderEpoch: -1, metadata: null },
           ],
         },
         { name: "bad#name", partitions: [{ partition: 0, offset: 1, leaderEpoch: -1, metadata: null }] },
@@ -402,6 +403,7 @@ describe("classic groups: offsets", () => {
       E.OFFSET_METADATA_TOO_LARGE,
       E.OFFSET_OUT_OF_RANGE,
       E.NONE,
+      E.UNKNOWN_TOPIC_OR_PARTITION, // orders has 6 partitions
       E.UNKNOWN_TOPIC_OR_PARTITION,
     ]);
   });

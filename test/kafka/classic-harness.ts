@@ -66,6 +66,7 @@ export function setup(manifest: ManifestStore = new MemoryManifestStore(), clock
         directory: cluster.directory(nodeId),
         timers: false,
         newId: (clientId) => `${clientId}-${++ids}`,
+        partitions: fixedPartitions(6),
         limits: { initialRebalanceDelayMs: 0 },
         ...extra,
       }),

@@ -9,7 +9,7 @@ import { ManifestBrokerDirectory } from "../../functions/src/kafka/broker-direct
 import { ClassicGroupCoordinator } from "../../functions/src/kafka/classic-groups.js";
 import { KafkaGroupError as E } from "../../functions/src/kafka/group-errors.js";
 import { FakeClock } from "../support/fake-clock.js";
-import { commitCodes, joinInput, settle, TestMember } from "./classic-harness.js";
+import { commitCodes, fixedPartitions, joinInput, settle, TestMember } from "./classic-harness.js";
 
 function sharedAgents(n: number, initialRebalanceDelayMs = 0) {
   const manifest = new MemoryManifestStore();
@@ -29,6 +29,7 @@ function sharedAgents(n: number, initialRebalanceDelayMs = 0) {
           timers: false,
         }),
         timers: false,
+        partitions: fixedPartitions(4),
         newId: (clientId) => `${clientId}-${++ids}`,
         limits: { initialRebalanceDelayMs },
       }),

@@ -21,7 +21,7 @@ describe("one namespace of groups for Kafka and HTTP consumers", () => {
   it("an HTTP join of an id Kafka consumers hold is refused with group_protocol_mismatch; describe shows the lag", async () => {
     // Prepare: a Kafka consumer group holding orders, with a commit
     const s = setup();
-    const kafka = s.coordinator();
+    const kafka = s.coordinator(0, { partitions: fixedPartitions(4, 100) });
     const http = httpCoordinator(s);
     const a = new TestMember("shared", ["orders"], new Map([["orders", 4]]), "a");
     await rebalance(kafka, s.clock, [a]);
@@ -43,7 +43,7 @@ describe("one namespace of groups for Kafka and HTTP consumers", () => {
 
   it("once the Kafka members are gone the id can be used over HTTP, and then Kafka joins are refused", async () => {
     const s = setup();
-    const kafka = s.coordinator();
+    const kafka = s.coordinator(0, { partitions: fixedPartitions(4, 100) });
     const http = httpCoordinator(s);
     const a = new TestMember("shared", ["orders"], new Map([["orders", 4]]), "a");
     await rebalance(kafka, s.clock, [a]);

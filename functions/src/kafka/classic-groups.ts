@@ -85,8 +85,8 @@ export interface ClassicGroupsOptions {
   manifest: ManifestStore;
   clock: Clock;
   directory: BrokerDirectory;
-  /** When given, commits to partitions that do not exist answer UNKNOWN_TOPIC_OR_PARTITION. */
-  partitions?: PartitionDirectory;
+  /** Topics as the engine knows them: commits to partitions that do not exist answer UNKNOWN_TOPIC_OR_PARTITION. */
+  partitions: PartitionDirectory;
   limits?: Partial<ClassicLimits>;
   random?: () => number;
   /** Issues member ids (`<clientId>-<uuid>` unless a test wants them predictable). */
