@@ -8,10 +8,11 @@ import { GroupCoordinator } from "../../functions/src/groups/group-coordinator.j
 import { itemBytes } from "../../functions/src/kafka/classic-state.js";
 import { encodeAssignment, encodeSubscription } from "../../functions/src/kafka/consumer-protocol.js";
 import { KafkaGroupError as E } from "../../functions/src/kafka/group-errors.js";
-import type {
-  ManifestItem,
-  ManifestStore,
-  WriteCondition,
+import {
+  type ManifestItem,
+  type ManifestStore,
+  StoreUnavailableError,
+  type WriteCondition,
 } from "../../functions/src/ports/manifest-store.js";
 import {
   commitCodes,
@@ -682,6 +683,43 @@ describe("classic groups: protocols and limits", () => {
     expect(commitCodes(stale)).toEqual([E.ILLEGAL_GENERATION]);
     expect(commitCodes(await b.commit(c, [{ topic: "orders", partition: 3, offset: 35 }]))).toEqual([E.NONE]);
     expect(commitCodes(await a.commit(c, [{ topic: "orders", partition: 0, offset: 1 }]))).toEqual([E.NONE]);
+  });
+
+  it("a store outage answers COORDINATOR_NOT_AVAILABLE (retriable) to every request, never throws", async () => {
+    const broken: ManifestStore = {
+      get: () => Promise.reject(new StoreUnavailableError("down")),
+      put: () => Promise.reject(new StoreUnavailableError("down")),
+      delete: () => Promise.reject(new StoreUnavailableError("down")),
+      query: () => Promise.reject(new StoreUnavailableError("down")),
+    };
+    const s = setup(broken);
+    const c = s.coordinator();
+    expect((await c.joinGroup(joinInput("grp", "", ["orders"]))).errorCode).toBe(E.COORDINATOR_NOT_AVAILABLE);
+    expect(
+      (await c.heartbeat({ groupId: "grp", generationId: 1, memberId: "m", groupInstanceId: null }))
+        .errorCode,
+    ).toBe(E.COORDINATOR_NOT_AVAILABLE);
+    const commit = await c.commitOffsets({
+      groupId: "grp",
+      generationId: 1,
+      memberId: "m",
+      groupInstanceId: null,
+      topics: [
+        { name: "orders", partitions: [{ partition: 0, offset: 1, leaderEpoch: -1, metadata: null }] },
+      ],
+    });
+    expect(commitCodes(commit)).toEqual([E.COORDINATOR_NOT_AVAILABLE]);
+    expect((await c.fetchOffsets({ groupId: "grp", topics: null })).errorCode).toBe(
+      E.COORDINATOR_NOT_AVAILABLE,
+    );
+    expect((await c.describeGroups(["grp"]))[0]!.errorCode).toBe(E.COORDINATOR_NOT_AVAILABLE);
+    expect((await c.deleteGroups(["grp"]))[0]!.errorCode).toBe(E.COORDINATOR_NOT_AVAILABLE);
+    expect((await c.deleteOffsets("grp", [{ name: "orders", partitions: [0] }])).errorCode).toBe(
+      E.COORDINATOR_NOT_AVAILABLE,
+    );
+    expect(
+      (await c.leaveGroup({ groupId: "grp", members: [{ memberId: "m", groupInstanceId: null }] })).errorCode,
+    ).toBe(E.COORDINATOR_NOT_AVAILABLE);
   });
 
   it("close answers waiting requests NOT_COORDINATOR so members look for the next coordinator", async () => {

@@ -24,7 +24,6 @@
  * 1 GetItem of its group per `tickMs`.
  */
 import { randomUUID } from "node:crypto";
-import { FloeError } from "../../../client/src/errors.js";
 import {
   GROUP_STATE_SK,
   GROUPS_PK,
@@ -346,7 +345,9 @@ export class ClassicGroupCoordinator implements KafkaGroupCoordinator {
 
   /**
    * Groups this agent coordinates (admin clients ask every broker and merge the answers), classic
-   * and HTTP-protocol ones alike; states are Kafka's names, compared case-insensitively.
+   * and HTTP-protocol ones alike; states are Kafka's names, compared case-insensitively. The port
+   * has no error code for it: a store failure throws, for the listener to answer as it answers
+   * any failed request.
    */
   async listGroups(statesFilter: string[]): Promise<ListedGroup[]> {
     const wanted = new Set(statesFilter.map((s) => s.toLowerCase()));
@@ -683,11 +684,13 @@ function joinFailure(errorCode: number, memberId: string): JoinGroupOutput {
   };
 }
 
-/** Store trouble that outlasted the retries is COORDINATOR_NOT_AVAILABLE (retriable); a budget refusal is `budgetCode`. */
+/**
+ * A budget refusal is `budgetCode`; anything else (store trouble that outlasted the retries, whose
+ * writes may or may not have landed) is COORDINATOR_NOT_AVAILABLE: retriable, and every step is
+ * written to decide again correctly on a state that already holds its own write.
+ */
 function failureCode(error: unknown, budgetCode: number): number {
-  if (error instanceof ItemBudgetError) return budgetCode;
-  if (error instanceof FloeError) return E.COORDINATOR_NOT_AVAILABLE;
-  return E.COORDINATOR_NOT_AVAILABLE;
+  return error instanceof ItemBudgetError ? budgetCode : E.COORDINATOR_NOT_AVAILABLE;
 }
 
 /** Kafka allows any group id; ours must be safe inside item keys: the topic-name alphabet. */
