@@ -22,6 +22,8 @@ export const ERROR_TABLE = {
   group_not_empty: { status: 409, retriable: false, side_effect_free: true },
   // Kafka's GROUP_MAX_SIZE_REACHED: retriable, since members leave and leases expire.
   group_full: { status: 409, retriable: true, side_effect_free: true },
+  // Kafka's INCONSISTENT_GROUP_PROTOCOL: the group id is in use by Kafka (classic protocol) consumers.
+  group_protocol_mismatch: { status: 409, retriable: false, side_effect_free: true },
   out_of_order_sequence: { status: 409, retriable: false, side_effect_free: true },
   offset_mismatch: { status: 412, retriable: false, side_effect_free: true },
   producer_fenced: { status: 412, retriable: false, side_effect_free: true },

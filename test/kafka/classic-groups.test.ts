@@ -8,14 +8,16 @@ import { GroupCoordinator } from "../../functions/src/groups/group-coordinator.j
 import { itemBytes } from "../../functions/src/kafka/classic-state.js";
 import { encodeAssignment, encodeSubscription } from "../../functions/src/kafka/consumer-protocol.js";
 import { KafkaGroupError as E } from "../../functions/src/kafka/group-errors.js";
-import type {
-  ManifestItem,
-  ManifestStore,
-  WriteCondition,
+import {
+  type ManifestItem,
+  type ManifestStore,
+  StoreUnavailableError,
+  type WriteCondition,
 } from "../../functions/src/ports/manifest-store.js";
 import {
   commitCodes,
   driveUntil,
+  fixedPartitions,
   joinInput,
   REBALANCE_MS,
   rebalance,
@@ -121,6 +123,31 @@ describe("classic groups: join and sync", () => {
     expect(out).toMatchObject({ errorCode: E.NONE, generationId: generation + 1, leader: a.memberId });
     expect(out.members.map((m) => m.memberId)).toEqual([a.memberId]);
     expect((await b.heartbeat(c)).errorCode).toBe(E.UNKNOWN_MEMBER_ID);
+  });
+
+  it("the barrier waits at most maxRebalanceTimeoutMs whatever timeout members ask for", async () => {
+    const s = setup();
+    const c = s.coordinator(0, { limits: { initialRebalanceDelayMs: 0, maxRebalanceTimeoutMs: 5_000 } });
+    const a = member("a");
+    const b = member("b");
+    await rebalance(c, s.clock, [a, b]);
+    const aJoin = c.joinGroup(
+      joinInput("grp", a.memberId, ["orders"], {
+        rebalanceTimeoutMs: 3_600_000,
+        protocols: [{ name: "range", metadata: encodeSubscription(["orders", "x"]) }],
+      }),
+    );
+    await settle();
+    s.clock.advance(4_999);
+    await c.tick();
+    await settle();
+    let done = false;
+    void aJoin.then(() => (done = true));
+    await settle();
+    expect(done).toBe(false);
+    s.clock.advance(1);
+    await c.tick();
+    expect((await aJoin).members.map((m) => m.memberId)).toEqual([a.memberId]);
   });
 
   it("SyncGroup errors: unknown member, old generation, rebalance in progress, protocol mismatch", async () => {
@@ -350,7 +377,7 @@ describe("classic groups: offsets", () => {
     expect(commitCodes(await b.commit(c2, [{ topic: "orders", partition: 0, offset: 3 }]))).toEqual([E.NONE]);
   });
 
-  it("OffsetCommit per-partition errors: metadata too large, unknown topic name, negative offset", async () => {
+  it("OffsetCommit per-partition errors: metadata too large, negative offset, unknown partition or topic name", async () => {
     const s = setup();
     const c = s.coordinator(0, { limits: { initialRebalanceDelayMs: 0, maxOffsetMetadataBytes: 8 } });
     const a = member("a");
@@ -367,6 +394,7 @@ describe("classic groups: offsets", () => {
             { partition: 0, offset: 1, leaderEpoch: -1, metadata: "123456789" },
             { partition: 1, offset: -5, leaderEpoch: -1, metadata: null },
             { partition: 2, offset: 1, leaderEpoch: -1, metadata: "ok" },
+            { partition: 6, offset: 1, leaderEpoch: -1, metadata: null },
           ],
         },
         { name: "bad#name", partitions: [{ partition: 0, offset: 1, leaderEpoch: -1, metadata: null }] },
@@ -376,6 +404,7 @@ describe("classic groups: offsets", () => {
       E.OFFSET_METADATA_TOO_LARGE,
       E.OFFSET_OUT_OF_RANGE,
       E.NONE,
+      E.UNKNOWN_TOPIC_OR_PARTITION, // orders has 6 partitions
       E.UNKNOWN_TOPIC_OR_PARTITION,
     ]);
   });
@@ -452,6 +481,19 @@ describe("classic groups: admin", () => {
     );
   });
 
+  it("groups past the per-request bound of DescribeGroups / DeleteGroups answer INVALID_REQUEST", async () => {
+    const s = setup();
+    const c = s.coordinator(0, { limits: { initialRebalanceDelayMs: 0, maxGroupsPerRequest: 2 } });
+    const described = await c.describeGroups(["g1", "g2", "g3"]);
+    expect(described.map((d) => d.errorCode)).toEqual([E.NONE, E.NONE, E.INVALID_REQUEST]);
+    const deleted = await c.deleteGroups(["g1", "g2", "g3"]);
+    expect(deleted.map((d) => d.errorCode)).toEqual([
+      E.GROUP_ID_NOT_FOUND,
+      E.GROUP_ID_NOT_FOUND,
+      E.INVALID_REQUEST,
+    ]);
+  });
+
   it("NOT_COORDINATOR from an agent the directory does not name for the group", async () => {
     const s = setup();
     const other = s.coordinator(1);
@@ -486,16 +528,14 @@ describe("classic groups: protocols and limits", () => {
     const http = new GroupCoordinator({
       manifest: s.manifest,
       clock: s.clock,
-      partitions: {
-        partitionCounts: async (topics) => new Map(topics.map((t) => [t, 6])),
-        tail: async () => ({ highWatermark: 0, logStartOffset: 0 }),
-        offsetForTimestamp: async () => 0,
-      },
+      partitions: fixedPartitions(6),
     });
     await http.join("httpgrp", { topics: ["orders"] });
     const blocked = await c.joinGroup(joinInput("httpgrp", "", ["orders"], { apiVersion: 3 }));
     expect(blocked.errorCode).toBe(E.INCONSISTENT_GROUP_PROTOCOL);
     expect(await c.listGroups([])).toContainEqual({ groupId: "httpgrp", protocolType: "", state: "Stable" });
+    const [described] = await c.describeGroups(["httpgrp"]);
+    expect(described).toMatchObject({ errorCode: E.NONE, state: "Stable", protocolType: "", members: [] });
   });
 
   it("INVALID_SESSION_TIMEOUT and INVALID_GROUP_ID", async () => {
@@ -643,6 +683,43 @@ describe("classic groups: protocols and limits", () => {
     expect(commitCodes(stale)).toEqual([E.ILLEGAL_GENERATION]);
     expect(commitCodes(await b.commit(c, [{ topic: "orders", partition: 3, offset: 35 }]))).toEqual([E.NONE]);
     expect(commitCodes(await a.commit(c, [{ topic: "orders", partition: 0, offset: 1 }]))).toEqual([E.NONE]);
+  });
+
+  it("a store outage answers COORDINATOR_NOT_AVAILABLE (retriable) to every request, never throws", async () => {
+    const broken: ManifestStore = {
+      get: () => Promise.reject(new StoreUnavailableError("down")),
+      put: () => Promise.reject(new StoreUnavailableError("down")),
+      delete: () => Promise.reject(new StoreUnavailableError("down")),
+      query: () => Promise.reject(new StoreUnavailableError("down")),
+    };
+    const s = setup(broken);
+    const c = s.coordinator();
+    expect((await c.joinGroup(joinInput("grp", "", ["orders"]))).errorCode).toBe(E.COORDINATOR_NOT_AVAILABLE);
+    expect(
+      (await c.heartbeat({ groupId: "grp", generationId: 1, memberId: "m", groupInstanceId: null }))
+        .errorCode,
+    ).toBe(E.COORDINATOR_NOT_AVAILABLE);
+    const commit = await c.commitOffsets({
+      groupId: "grp",
+      generationId: 1,
+      memberId: "m",
+      groupInstanceId: null,
+      topics: [
+        { name: "orders", partitions: [{ partition: 0, offset: 1, leaderEpoch: -1, metadata: null }] },
+      ],
+    });
+    expect(commitCodes(commit)).toEqual([E.COORDINATOR_NOT_AVAILABLE]);
+    expect((await c.fetchOffsets({ groupId: "grp", topics: null })).errorCode).toBe(
+      E.COORDINATOR_NOT_AVAILABLE,
+    );
+    expect((await c.describeGroups(["grp"]))[0]!.errorCode).toBe(E.COORDINATOR_NOT_AVAILABLE);
+    expect((await c.deleteGroups(["grp"]))[0]!.errorCode).toBe(E.COORDINATOR_NOT_AVAILABLE);
+    expect((await c.deleteOffsets("grp", [{ name: "orders", partitions: [0] }])).errorCode).toBe(
+      E.COORDINATOR_NOT_AVAILABLE,
+    );
+    expect(
+      (await c.leaveGroup({ groupId: "grp", members: [{ memberId: "m", groupInstanceId: null }] })).errorCode,
+    ).toBe(E.COORDINATOR_NOT_AVAILABLE);
   });
 
   it("close answers waiting requests NOT_COORDINATOR so members look for the next coordinator", async () => {

@@ -66,6 +66,7 @@ export function setup(manifest: ManifestStore = new MemoryManifestStore(), clock
         directory: cluster.directory(nodeId),
         timers: false,
         newId: (clientId) => `${clientId}-${++ids}`,
+        partitions: fixedPartitions(6),
         limits: { initialRebalanceDelayMs: 0 },
         ...extra,
       }),
@@ -258,6 +259,20 @@ export async function driveUntil(
     await c.tick();
   }
   await Promise.all(promises);
+}
+
+/**
+ * A PartitionDirectory of topics that all exist with `count` partitions (for the HTTP coordinator
+ * in tests). `topicIds` is there for the directory's incarnation-aware version; the return type is
+ * inferred, so this fits the interface with or without it.
+ */
+export function fixedPartitions(count: number, highWatermark = 0) {
+  return {
+    partitionCounts: async (topics: readonly string[]) => new Map(topics.map((t) => [t, count])),
+    topicIds: async (topics: readonly string[]) => new Map(topics.map((t) => [t, `${t}-id`])),
+    tail: async () => ({ highWatermark, logStartOffset: 0 }),
+    offsetForTimestamp: async () => 0,
+  };
 }
 
 export { FakeClock };

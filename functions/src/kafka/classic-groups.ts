@@ -24,7 +24,6 @@
  * 1 GetItem of its group per `tickMs`.
  */
 import { randomUUID } from "node:crypto";
-import { FloeError } from "../../../client/src/errors.js";
 import {
   GROUP_STATE_SK,
   GROUPS_PK,
@@ -85,8 +84,8 @@ export interface ClassicGroupsOptions {
   manifest: ManifestStore;
   clock: Clock;
   directory: BrokerDirectory;
-  /** When given, commits to partitions that do not exist answer UNKNOWN_TOPIC_OR_PARTITION. */
-  partitions?: PartitionDirectory;
+  /** Topics as the engine knows them: commits to partitions that do not exist answer UNKNOWN_TOPIC_OR_PARTITION. */
+  partitions: PartitionDirectory;
   limits?: Partial<ClassicLimits>;
   random?: () => number;
   /** Issues member ids (`<clientId>-<uuid>` unless a test wants them predictable). */
@@ -231,8 +230,11 @@ export class ClassicGroupCoordinator implements KafkaGroupCoordinator {
         if (!exists) return { result: input.members.map(() => E.UNKNOWN_MEMBER_ID) };
         return { result: applyLeave(g, input.members, now, this.limits), write: true };
       });
-      // Kafka v3+: NONE at the top, a code per member. A v0-2 listener answers members[0]'s code.
-      return { errorCode: E.NONE, members: input.members.map((m, i) => ({ ...m, errorCode: codes[i]! })) };
+      const members = input.members.map((m, i) => ({ ...m, errorCode: codes[i]! }));
+      // v0-2 carry one member and answer its code at the top level; v3+ a code per member. A
+      // one-member v3+ answer with the member's code on top too reads the same to clients (the
+      // Java client's LeaveGroupResponse.error() falls back to the first member's error).
+      return { errorCode: members.length === 1 ? members[0]!.errorCode : E.NONE, members };
     } catch (error) {
       const code = failureCode(error, E.COORDINATOR_NOT_AVAILABLE);
       return { errorCode: code, members: each(code) };
@@ -296,8 +298,7 @@ export class ClassicGroupCoordinator implements KafkaGroupCoordinator {
   // ---- admin ---------------------------------------------------------------------------------
 
   async describeGroups(groupIds: string[]): Promise<DescribedGroup[]> {
-    const ids = groupIds.slice(0, this.limits.maxGroupsPerRequest);
-    return mapLimit(ids, 8, async (groupId) => {
+    return mapLimit(groupIds, 8, async (groupId, i) => {
       const dead = (errorCode: number): DescribedGroup => ({
         errorCode,
         groupId,
@@ -306,12 +307,19 @@ export class ClassicGroupCoordinator implements KafkaGroupCoordinator {
         protocolName: "",
         members: [],
       });
+      if (i >= this.limits.maxGroupsPerRequest) return dead(E.INVALID_REQUEST);
       const refused = await this.refusal(groupId);
       if (refused !== E.NONE) return dead(refused);
       try {
         const now = this.options.clock.now();
         const g = await this.read(groupId);
-        if (!g) return dead(E.NONE);
+        if (!g) {
+          // An HTTP-protocol group: its members are described by the HTTP API (they have no
+          // Kafka metadata or assignment bytes); Kafka tools see it exists and whether it is active.
+          const http = await this.readHttpGroup(groupId);
+          if (!http) return dead(E.NONE);
+          return { ...dead(E.NONE), state: http.members.some((m) => isLive(m, now)) ? "Stable" : "Empty" };
+        }
         advance(g, now, this.limits);
         return {
           errorCode: E.NONE,
@@ -337,7 +345,9 @@ export class ClassicGroupCoordinator implements KafkaGroupCoordinator {
 
   /**
    * Groups this agent coordinates (admin clients ask every broker and merge the answers), classic
-   * and HTTP-protocol ones alike; states are Kafka's names, compared case-insensitively.
+   * and HTTP-protocol ones alike; states are Kafka's names, compared case-insensitively. The port
+   * has no error code for it: a store failure throws, for the listener to answer as it answers
+   * any failed request.
    */
   async listGroups(statesFilter: string[]): Promise<ListedGroup[]> {
     const wanted = new Set(statesFilter.map((s) => s.toLowerCase()));
@@ -371,8 +381,8 @@ export class ClassicGroupCoordinator implements KafkaGroupCoordinator {
    * NON_EMPTY_GROUP, or lands after it in a fresh group whose fences the old offsets cannot match).
    */
   async deleteGroups(groupIds: string[]): Promise<{ groupId: string; errorCode: KafkaErrorCode }[]> {
-    const ids = groupIds.slice(0, this.limits.maxGroupsPerRequest);
-    return mapLimit(ids, 4, async (groupId) => {
+    return mapLimit(groupIds, 4, async (groupId, i) => {
+      if (i >= this.limits.maxGroupsPerRequest) return { groupId, errorCode: E.INVALID_REQUEST };
       const refused = await this.refusal(groupId);
       if (refused !== E.NONE) return { groupId, errorCode: refused };
       try {
@@ -674,11 +684,13 @@ function joinFailure(errorCode: number, memberId: string): JoinGroupOutput {
   };
 }
 
-/** Store trouble that outlasted the retries is COORDINATOR_NOT_AVAILABLE (retriable); a budget refusal is `budgetCode`. */
+/**
+ * A budget refusal is `budgetCode`; anything else (store trouble that outlasted the retries, whose
+ * writes may or may not have landed) is COORDINATOR_NOT_AVAILABLE: retriable, and every step is
+ * written to decide again correctly on a state that already holds its own write.
+ */
 function failureCode(error: unknown, budgetCode: number): number {
-  if (error instanceof ItemBudgetError) return budgetCode;
-  if (error instanceof FloeError) return E.COORDINATOR_NOT_AVAILABLE;
-  return E.COORDINATOR_NOT_AVAILABLE;
+  return error instanceof ItemBudgetError ? budgetCode : E.COORDINATOR_NOT_AVAILABLE;
 }
 
 /** Kafka allows any group id; ours must be safe inside item keys: the topic-name alphabet. */

@@ -56,7 +56,7 @@ export class ClassicOffsets {
     private readonly clock: Clock,
     private readonly limits: ClassicLimits,
     private readonly random: () => number,
-    private readonly partitions: PartitionDirectory | undefined,
+    private readonly partitions: PartitionDirectory,
   ) {
     this.store = new OffsetStore(manifest, clock, limits.retentionMs);
   }
@@ -76,11 +76,9 @@ export class ClassicOffsets {
     input: OffsetCommitInput,
     authority: CommitAuthority,
   ): Promise<OffsetCommitOutput> {
-    const counts = this.partitions
-      ? await this.partitions.partitionCounts(
-          [...new Set(input.topics.map((t) => t.name))].filter((n) => validTopicName(n)),
-        )
-      : undefined;
+    const counts = await this.partitions.partitionCounts(
+      [...new Set(input.topics.map((t) => t.name))].filter((n) => validTopicName(n)),
+    );
     const jobs: { topic: number; index: number; tp: TopicPartition; offset: number; metadata: string }[] = [];
     const out: OffsetCommitOutput = {
       topics: input.topics.map((t, ti) => ({
@@ -114,10 +112,10 @@ export class ClassicOffsets {
     return out;
   }
 
-  private partitionCheck(topic: string, partition: number, counts: Map<string, number> | undefined): number {
+  private partitionCheck(topic: string, partition: number, counts: Map<string, number>): number {
     if (!validTopicName(topic) || !Number.isSafeInteger(partition) || partition < 0)
       return E.UNKNOWN_TOPIC_OR_PARTITION;
-    if (counts && partition >= (counts.get(topic) ?? 0)) return E.UNKNOWN_TOPIC_OR_PARTITION;
+    if (partition >= (counts.get(topic) ?? 0)) return E.UNKNOWN_TOPIC_OR_PARTITION;
     return E.NONE;
   }
 

@@ -69,7 +69,7 @@ export function barrierComplete(g: ClassicGroup, now: number): boolean {
 function startRebalance(g: ClassicGroup, now: number, limits: ClassicLimits, joiner?: ClassicMember): void {
   const initial = g.phase === "Empty";
   const timeouts = [...g.members, ...(joiner ? [joiner] : [])].map((m) => m.rebalanceTimeoutMs);
-  const timeoutMs = Math.max(0, ...timeouts);
+  const timeoutMs = Math.min(limits.maxRebalanceTimeoutMs, Math.max(0, ...timeouts));
   g.phase = "PreparingRebalance";
   g.rebalance = {
     joined: [],

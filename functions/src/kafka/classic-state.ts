@@ -82,6 +82,8 @@ export interface ClassicLimits {
   maxSessionTimeoutMs: number;
   /** Kafka's group.initial.rebalance.delay.ms. */
   initialRebalanceDelayMs: number;
+  /** The longest a join barrier waits, whatever rebalance timeout members ask for. */
+  maxRebalanceTimeoutMs: number;
   /** Kafka's offset.metadata.max.bytes. */
   maxOffsetMetadataBytes: number;
   /** Partitions in one OffsetCommit / OffsetFetch / OffsetDelete. */
@@ -102,6 +104,7 @@ export const DEFAULT_CLASSIC_LIMITS: ClassicLimits = {
   minSessionTimeoutMs: 6_000,
   maxSessionTimeoutMs: 30 * 60_000,
   initialRebalanceDelayMs: 3_000,
+  maxRebalanceTimeoutMs: 30 * 60_000,
   maxOffsetMetadataBytes: 4096,
   maxPartitionsPerRequest: 4096,
   maxGroupsPerRequest: 256,
@@ -250,4 +253,25 @@ function b64(bytes: Uint8Array): string {
 
 function unb64(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, "base64"));
+}
+
+/** What the HTTP protocol needs to know about a classic group of the same id (one id, one protocol). */
+export interface ClassicSummary {
+  generation: number;
+  phase: ClassicPhase;
+  /** Members whose session has not ended. */
+  liveMembers: number;
+}
+
+export async function readClassicSummary(
+  manifest: { get(pk: string, sk: string): Promise<ManifestItem | undefined> },
+  group: string,
+  now: number,
+): Promise<ClassicSummary | undefined> {
+  const item = await manifest.get(groupPk(group), CLASSIC_STATE_SK);
+  if (!item) return undefined;
+  const g = groupFromItem(group, item);
+  const waiting = new Set(g.rebalance?.joined ?? []);
+  const live = g.members.filter((m) => m.leaseExpiresAt > now || waiting.has(m.memberId)).length;
+  return { generation: g.generation, phase: live === 0 ? "Empty" : g.phase, liveMembers: live };
 }
