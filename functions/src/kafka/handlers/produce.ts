@@ -94,6 +94,11 @@ export const handleProduce: Handler = async (message, ctx) => {
     return { outcomes, slots };
   });
 
+  if (req.acks === 0) {
+    // No response at all: the client does not wait, so neither do this connection's later answers.
+    submitted.outcomes.catch(() => undefined);
+    return undefined;
+  }
   try {
     const outcomes = await submitted.outcomes;
     outcomes.forEach((outcome, i) => {
@@ -112,7 +117,6 @@ export const handleProduce: Handler = async (message, ctx) => {
     for (const { t, p } of submitted.slots)
       results[t]![p] = failed(req.topicData[t]!.partitionData[p]!.index, e.code, e.message);
   }
-  if (req.acks === 0) return undefined;
   const response: Message = {
     responses: req.topicData.map((topic, t) => ({ name: topic.name, partitionResponses: results[t] })),
     throttleTimeMs: 0,
