@@ -212,7 +212,10 @@ export function loadConfig(
       .split(",")
       .map((t) => t.trim())
       .filter(Boolean),
-    kafkaPort: platform === "lambda" ? 0 : int(env, ENV.kafkaPort, 9092, 0, 65535),
+    // An ephemeral HTTP port (FLOE_PORT=0: tests spawning several agents) turns the Kafka listener
+    // off unless FLOE_KAFKA_PORT asks for it, so agents on one host never fight over 9092.
+    kafkaPort:
+      platform === "lambda" ? 0 : int(env, ENV.kafkaPort, env[ENV.port]?.trim() === "0" ? 0 : 9092, 0, 65535),
     ...(kafkaAdvertised ? { kafkaAdvertised } : {}),
     limits,
   };
