@@ -28,6 +28,8 @@ export const ERROR_TABLE = {
   // A partition's idempotent-producer table is full (limits named in the details). Retriable:
   // idle producers expire; known producers are never evicted to make room.
   producer_limit: { status: 409, retriable: true, side_effect_free: true },
+  // Kafka's INCONSISTENT_GROUP_PROTOCOL: the group id is in use by Kafka (classic protocol) consumers.
+  group_protocol_mismatch: { status: 409, retriable: false, side_effect_free: true },
   out_of_order_sequence: { status: 409, retriable: false, side_effect_free: true },
   offset_mismatch: { status: 412, retriable: false, side_effect_free: true },
   producer_fenced: { status: 412, retriable: false, side_effect_free: true },

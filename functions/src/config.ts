@@ -31,6 +31,8 @@ export const ENV = {
   commitTimeoutMs: "FLOE_COMMIT_TIMEOUT_MS",
   headCacheMs: "FLOE_HEAD_CACHE_MS",
   apiTokens: "FLOE_API_TOKENS",
+  kafkaPort: "FLOE_KAFKA_PORT",
+  kafkaAdvertised: "FLOE_KAFKA_ADVERTISED",
   region: "AWS_REGION",
   endpoint: "AWS_ENDPOINT_URL",
   s3Endpoint: "AWS_ENDPOINT_URL_S3",
@@ -94,6 +96,10 @@ export interface AgentConfig {
   headCacheMs: number;
   /** Bearer tokens accepted; empty = no authentication (local use). */
   apiTokens: string[];
+  /** Kafka listener port on containers (0 = off; Lambda never listens: it holds no connections). */
+  kafkaPort: number;
+  /** The `host:port` Kafka clients are told to connect to; default 127.0.0.1:<the bound port>. */
+  kafkaAdvertised?: { host: string; port: number };
   limits: ServerLimits;
 }
 
@@ -144,6 +150,19 @@ export function limitsFor(platform: Platform, env: Env = {}): ServerLimits {
   };
 }
 
+/** `host:port`, IPv6 hosts in brackets (`[::1]:9092`). */
+function hostPort(env: Env, name: string): { host: string; port: number } | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(raw);
+  const port = match ? Number(match[2]) : Number.NaN;
+  if (!match || port < 1 || port > 65535)
+    throw new ConfigError(
+      `${name} must be host:port (e.g. kafka.example.com:9092), got ${JSON.stringify(raw)}`,
+    );
+  return { host: match[1]!.replace(/^\[|\]$/g, ""), port };
+}
+
 /** Parses the environment once per entry point. */
 export function loadConfig(
   env: Env = process.env,
@@ -176,6 +195,7 @@ export function loadConfig(
     MiB,
     8192 * MiB,
   );
+  const kafkaAdvertised = hostPort(env, ENV.kafkaAdvertised);
   if (inflightBytesMax < limits.requestBytesMax) {
     // Else a request larger than the in-flight budget would be throttled on every retry, forever.
     throw new ConfigError(
@@ -230,6 +250,11 @@ export function loadConfig(
       .split(",")
       .map((t) => t.trim())
       .filter(Boolean),
+    // An ephemeral HTTP port (FLOE_PORT=0: tests spawning several agents) turns the Kafka listener
+    // off unless FLOE_KAFKA_PORT asks for it, so agents on one host never fight over 9092.
+    kafkaPort:
+      platform === "lambda" ? 0 : int(env, ENV.kafkaPort, env[ENV.port]?.trim() === "0" ? 0 : 9092, 0, 65535),
+    ...(kafkaAdvertised ? { kafkaAdvertised } : {}),
     limits,
   };
 }

@@ -58,6 +58,9 @@ export function awsStores(config: AgentConfig, options: { standIn?: boolean } = 
 
 export interface Runtime {
   config: AgentConfig;
+  clock: Clock;
+  /** The manifest table (the Kafka listener allocates producer ids from it). */
+  manifest: ManifestStore;
   log: FloeLog;
   appender: Appender;
   batcher: Batcher | undefined;
@@ -132,6 +135,8 @@ export function createRuntime(
   });
   return {
     config,
+    clock,
+    manifest: stores.manifest,
     log,
     appender,
     batcher,

@@ -88,4 +88,22 @@ describe("loadConfig", () => {
       inflightBytesMax: 32 * MiB,
     });
   });
+
+  it("parses the Kafka listener's port and advertised address", () => {
+    expect(loadConfig({}).kafkaPort).toBe(9092);
+    // Agents spawned on ephemeral ports (tests) must not all claim 9092.
+    expect(loadConfig({ FLOE_PORT: "0" }).kafkaPort).toBe(0);
+    expect(loadConfig({ FLOE_PORT: "0", FLOE_KAFKA_PORT: "19092" }).kafkaPort).toBe(19092);
+    expect(loadConfig({ FLOE_PLATFORM: "lambda", FLOE_KAFKA_PORT: "9092" }).kafkaPort).toBe(0);
+    expect(loadConfig({ FLOE_KAFKA_ADVERTISED: "kafka.example.com:9093" }).kafkaAdvertised).toEqual({
+      host: "kafka.example.com",
+      port: 9093,
+    });
+    expect(loadConfig({ FLOE_KAFKA_ADVERTISED: "[::1]:9092" }).kafkaAdvertised).toEqual({
+      host: "::1",
+      port: 9092,
+    });
+    expect(() => loadConfig({ FLOE_KAFKA_ADVERTISED: "no-port" })).toThrow(/FLOE_KAFKA_ADVERTISED/);
+    expect(() => loadConfig({ FLOE_KAFKA_PORT: "70000" })).toThrow(/FLOE_KAFKA_PORT/);
+  });
 });

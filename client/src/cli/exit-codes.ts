@@ -41,6 +41,7 @@ const BY_CODE: Record<ErrorCode, number> = {
   stale_generation: EXIT.conflict,
   group_not_empty: EXIT.conflict,
   group_full: EXIT.conflict,
+  group_protocol_mismatch: EXIT.conflict,
   out_of_order_sequence: EXIT.conflict,
   offset_mismatch: EXIT.conflict,
   producer_fenced: EXIT.conflict,

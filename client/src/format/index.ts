@@ -28,6 +28,7 @@ export {
   verifyBatchCrc,
 } from "./record-batch.js";
 export type {
+  BatchCodec,
   BatchHeader,
   BatchInput,
   Compression,

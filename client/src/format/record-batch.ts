@@ -8,18 +8,20 @@
  *     batchLength => bytes after this field (the batch is batchLength + 12 bytes)
  *     crc         => CRC-32C of attributes .. end of batch (not baseOffset: see patchBaseOffset)
  *     attributes  => unused:10 isControl:1 isTransactional:1 timestampType:1 compression:3
- *                    (compression 0 = none, 3 = lz4; Floe reads but never writes bits 3..5)
- *     records     => Record[recordCount] (records.ts), or for lz4 the same bytes as one LZ4 frame
+ *                    (compression 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd: all read (codecs.ts),
+ *                    only none and lz4 written)
+ *     records     => Record[recordCount] (records.ts), or those bytes compressed by the codec
  *
  * firstTimestamp is the first record's timestamp (deltas may be negative), maxTimestamp the
  * largest, as the Java producer writes them.
  */
 
+import { gunzip, unsnappy, unzstd } from "./codecs.js";
 import { crc32c } from "./crc32c.js";
 import { FormatError } from "./errors.js";
 import { lz4Compress, lz4Decompress } from "./lz4.js";
 import { MIN_RECORD_BYTES, planRecords, readRecords, writeRecords } from "./records.js";
-import type { BatchHeader, BatchInput, Compression, DecodedBatch, DecodedRecord } from "./types.js";
+import type { BatchCodec, BatchHeader, BatchInput, DecodedBatch, DecodedRecord } from "./types.js";
 import { ByteReader, ByteWriter, readInt16, readInt32, readInt64 } from "./varint.js";
 
 export const BATCH_HEADER_BYTES = 61;
@@ -49,7 +51,7 @@ const CODEC_LZ4 = 3;
 const TIMESTAMP_TYPE_BIT = 0x08;
 const TRANSACTIONAL_BIT = 0x10;
 const CONTROL_BIT = 0x20;
-const CODEC_NAMES = ["none", "gzip", "snappy", "lz4", "zstd"];
+const CODEC_NAMES: readonly (BatchCodec | undefined)[] = ["none", "gzip", "snappy", "lz4", "zstd"];
 
 function invalid(message: string): FormatError {
   return new FormatError("invalid", message);
@@ -150,13 +152,25 @@ function assertSize(actual: number, planned: number): void {
   if (actual !== planned) throw new Error(`record batch encoder wrote ${actual} bytes, planned ${planned}`);
 }
 
-function compressionOf(attributes: number, pos: number): Compression {
-  const codec = attributes & CODEC_MASK;
-  if (codec === 0) return "none";
-  if (codec === CODEC_LZ4) return "lz4";
-  const name = CODEC_NAMES[codec];
-  if (name !== undefined) throw new FormatError("unsupported", `compression ${name} is not supported`, pos);
-  throw new FormatError("malformed", `unknown compression codec ${codec}`, pos);
+function compressionOf(attributes: number, pos: number): BatchCodec {
+  const name = CODEC_NAMES[attributes & CODEC_MASK];
+  if (name === undefined)
+    throw new FormatError("malformed", `unknown compression codec ${attributes & CODEC_MASK}`, pos);
+  return name;
+}
+
+/** The records section of a compressed batch, decompressed under the byte budget. */
+export function decompressRecords(codec: BatchCodec, data: Uint8Array, maxOutputBytes: number): Uint8Array {
+  switch (codec) {
+    case "gzip":
+      return gunzip(data, maxOutputBytes);
+    case "snappy":
+      return unsnappy(data, maxOutputBytes);
+    case "zstd":
+      return unzstd(data, maxOutputBytes);
+    default:
+      return lz4Decompress(data, maxOutputBytes);
+  }
 }
 
 /**
@@ -308,7 +322,7 @@ export function decodeRecordBatches(buf: Uint8Array, options: DecodeOptions = {}
     } else if (header.recordCount === 0 && recordsStart === end) {
       // An empty batch (compaction keeps them for producer state) may carry no frame at all.
     } else {
-      const raw = lz4Decompress(buf.subarray(recordsStart, end), budget);
+      const raw = decompressRecords(header.compression, buf.subarray(recordsStart, end), budget);
       budget -= raw.length;
       readRecords(new ByteReader(raw), header, records);
     }

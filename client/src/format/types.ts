@@ -6,6 +6,9 @@
 /** Kafka codec ids carried in the low 3 bits of the batch attributes. Floe writes none (0) or lz4 (3). */
 export type Compression = "none" | "lz4";
 
+/** Every codec a stored batch may carry: Floe reads all of Kafka's, and writes none or lz4. */
+export type BatchCodec = "none" | "gzip" | "snappy" | "lz4" | "zstd";
+
 export interface RecordHeader {
   /** Kafka header keys are UTF-8 strings. */
   key: string;
@@ -54,7 +57,7 @@ export interface BatchHeader {
   magic: number;
   crc: number;
   attributes: number;
-  compression: Compression;
+  compression: BatchCodec;
   lastOffsetDelta: number;
   firstTimestamp: number;
   maxTimestamp: number;

@@ -12,8 +12,8 @@
  *             headerCount:varint Header[headerCount]
  *   Header => keyLength:varint key:utf8[keyLength] valueLength:varint value:byte[valueLength]
  *
- * Checked, per batch: the header as `readBatchHeader` checks it (with the CRC); the codec (none,
- * or lz4 that decompresses as one valid LZ4 frame); per record: varints that end and fit 32/64
+ * Checked, per batch: the header as `readBatchHeader` checks it (with the CRC); the codec (none, or
+ * gzip, snappy, lz4 or zstd data that decompresses within the byte budget); per record: varints that end and fit 32/64
  * bits, key/value lengths >= -1 and header key lengths >= 0 that stay inside the record, a header
  * count that is not negative and fits in the record's remaining bytes, a record length equal to
  * the bytes its fields take, timestamps that stay safe integers, offset deltas exactly 0, 1, 2, …
@@ -25,11 +25,11 @@
  */
 
 import { FormatError } from "./errors.js";
-import { lz4Decompress } from "./lz4.js";
 import {
   BATCH_HEADER_BYTES,
   batchSizeBytes,
   DEFAULT_MAX_UNCOMPRESSED_BYTES,
+  decompressRecords,
   readBatchHeader,
 } from "./record-batch.js";
 import { MIN_RECORD_BYTES } from "./records.js";
@@ -107,12 +107,12 @@ function validateOne(buf: Uint8Array, pos: number, index: number, budget: number
   if (header.compression === "none") reader = new ByteReader(buf, recordsStart, end);
   else {
     try {
-      reader = new ByteReader(lz4Decompress(buf.subarray(recordsStart, end), budget));
+      reader = new ByteReader(decompressRecords(header.compression, buf.subarray(recordsStart, end), budget));
     } catch (error) {
       const what =
         error instanceof FormatError && error.reason === "too-large"
           ? `records decompress beyond ${budget} bytes`
-          : "compression lz4, but the records are not a valid LZ4 frame";
+          : `compression ${header.compression}, but the records do not decompress as ${header.compression}`;
       throw contextual(error, `${where}: ${what}`);
     }
   }

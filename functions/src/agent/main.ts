@@ -6,6 +6,7 @@
  */
 import { resolve } from "node:path";
 import { ConfigError, loadConfig } from "../config.js";
+import { type KafkaServer, startKafkaServer } from "../kafka/server.js";
 import type { StandIns } from "../local/standins.js";
 import { awsStores, createRuntime } from "../runtime.js";
 import { startServer } from "./serve.js";
@@ -30,10 +31,23 @@ async function main(): Promise<void> {
   const stores = awsStores(config, { standIn: config.storage === "embedded" });
   const runtime = createRuntime(config, stores);
   const server = await startServer(runtime, config.host, config.port);
+  // The Kafka listener shares the runtime: same engine, batcher, caches (FLOE_KAFKA_PORT=0: off).
+  const kafka: KafkaServer | undefined =
+    config.kafkaPort === 0
+      ? undefined
+      : await startKafkaServer(runtime, {
+          host: config.host,
+          port: config.kafkaPort,
+          ...(config.kafkaAdvertised ? { advertised: config.kafkaAdvertised } : {}),
+        });
   const where = standIns
     ? `embedded stand-ins, data in ${resolve(config.dataDir)}`
     : `bucket ${config.bucket}, table ${config.table}`;
   process.stdout.write(`floe agent listening on ${server.url} (${where})\n`);
+  if (kafka)
+    process.stdout.write(
+      `kafka listening on ${config.host}:${kafka.port}, advertised as ${kafka.advertised}\n`,
+    );
   if (standIns) process.stdout.write(`s3 ${standIns.s3Endpoint}\ndynamodb ${standIns.dynamodbEndpoint}\n`);
 
   let stopping = false;
@@ -44,7 +58,8 @@ async function main(): Promise<void> {
     }
     stopping = true;
     process.stderr.write(`floe: ${signal}: flushing accepted records, then stopping\n`);
-    await server.close();
+    // Both drain at once: the HTTP close flushes the batcher, which answers Kafka produces too.
+    await Promise.all([server.close(), kafka?.close()]);
     stores.destroy();
     await standIns?.stop();
     process.exit(0);

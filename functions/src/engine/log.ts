@@ -349,4 +349,46 @@ export class FloeLog {
       from = resumeAt;
     }
   }
+
+  /**
+   * Kafka's ListOffsets MAX_TIMESTAMP (-3): the first record carrying the partition's largest
+   * timestamp, or undefined for an empty partition. Walks the entries by their max timestamps,
+   * then decodes only the entry that holds it.
+   */
+  async offsetOfMaxTimestamp(
+    head: PartitionHead,
+  ): Promise<{ offset: number; timestamp: number } | undefined> {
+    if (head.nextOffset <= head.logStartOffset) return undefined;
+    const pk = partitionPk(head.topicId, head.partition);
+    let best: IndexEntry | undefined;
+    let cursor: string | undefined;
+    do {
+      const page = await this.options.manifest.query(pk, {
+        gte: entrySk(head.logStartOffset),
+        lte: `${ENTRY_PREFIX}~`,
+        limit: 256,
+        ...(cursor ? { cursor } : {}),
+      });
+      for (const e of page.items.map((i) => entryFromData(i.data))) {
+        if (e.lastOffset >= head.logStartOffset && (!best || e.maxTimestamp > best.maxTimestamp)) best = e;
+      }
+      cursor = page.cursor;
+    } while (cursor);
+    for (const e of head.pending) if (!best || e.maxTimestamp > best.maxTimestamp) best = e;
+    if (!best) return undefined;
+    const result = await this.reader.read(head, Math.max(best.baseOffset, head.logStartOffset), {
+      maxBytes: Number.MAX_SAFE_INTEGER,
+      maxRecords: best.recordCount,
+    });
+    for (const batch of result.batches) {
+      if (batch.header.maxTimestamp < best.maxTimestamp) continue;
+      for (const decoded of decodeRecordBatches(batch.bytes)) {
+        for (const record of decoded.records) {
+          if (record.timestamp === best.maxTimestamp && record.offset >= head.logStartOffset)
+            return { offset: record.offset, timestamp: record.timestamp };
+        }
+      }
+    }
+    return { offset: best.lastOffset, timestamp: best.maxTimestamp };
+  }
 }

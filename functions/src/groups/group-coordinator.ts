@@ -16,6 +16,7 @@
 import { randomUUID } from "node:crypto";
 import { FloeError, invalidRequest } from "../../../client/src/errors.js";
 import { validateTopicName } from "../engine/topic-config.js";
+import { type ClassicSummary, readClassicSummary } from "../kafka/classic-state.js";
 import type { Clock } from "../ports/clock.js";
 import { type ManifestStore, StoreUnavailableError } from "../ports/manifest-store.js";
 import { partitionId, type TopicPartition } from "./assignment.js";
@@ -145,6 +146,7 @@ export class GroupCoordinator {
           }
           const base = current ?? newGroupState(group, randomUUID(), now);
           const live = base.members.filter((m) => isLive(m, now));
+          if (live.length === 0) await this.refuseIfClassicActive(group, now);
           if (live.length >= this.limits.maxMembers) {
             throw new FloeError(
               "group_full",
@@ -310,7 +312,7 @@ export class GroupCoordinator {
     return guarded(async () => {
       validateGroupName(group);
       if (topic !== undefined) validateTopicName(topic);
-      if (!(await this.store.read(group))) throw groupNotFound(group);
+      if (!(await this.store.read(group)) && !(await this.classicSummary(group))) throw groupNotFound(group);
       return (await this.currentOffsets(group, topic)).flatMap(committed);
     });
   }
@@ -318,9 +320,12 @@ export class GroupCoordinator {
   async describe(group: string): Promise<GroupDescription> {
     return guarded(async () => {
       validateGroupName(group);
-      const state = await this.store.read(group);
-      if (!state) throw groupNotFound(group);
       const now = this.options.clock.now();
+      // A Kafka (classic protocol) group of this id shares the committed offsets: describe shows
+      // its generation, phase and lag (its members are described by Kafka's DescribeGroups).
+      const classic = await this.classicSummary(group);
+      const state = (await this.store.read(group)) ?? (classic && newGroupState(group, "", now));
+      if (!state) throw groupNotFound(group);
       const live = state.members.filter((m) => isLive(m, now));
       const records = await this.currentOffsets(group);
       const counts = await this.options.partitions.partitionCounts([
@@ -340,8 +345,8 @@ export class GroupCoordinator {
       );
       return {
         group,
-        generation: state.epoch,
-        state: phaseOf(live),
+        generation: classic && live.length === 0 ? classic.generation : state.epoch,
+        state: classic && live.length === 0 ? classicPhase(classic) : phaseOf(live),
         members: live.map((m) => ({
           memberId: m.id,
           topics: m.topics,
@@ -433,6 +438,26 @@ export class GroupCoordinator {
   }
 
   // ---- helpers ----------------------------------------------------------------------------------
+
+  private async classicSummary(group: string): Promise<ClassicSummary | undefined> {
+    return readClassicSummary(this.options.manifest, group, this.options.clock.now());
+  }
+
+  /**
+   * One group id is one protocol at a time: a Kafka classic group with live members refuses HTTP
+   * joins (and the classic coordinator refuses Kafka joins while HTTP members are live). Checked
+   * only when the HTTP group has no live members of its own (docs/design/kafka-groups.md).
+   */
+  private async refuseIfClassicActive(group: string, now: number): Promise<void> {
+    const classic = await readClassicSummary(this.options.manifest, group, now);
+    if (classic && classic.liveMembers > 0) {
+      throw new FloeError(
+        "group_protocol_mismatch",
+        `group ${group} is in use by ${classic.liveMembers} Kafka consumer(s) (classic protocol); join it through Kafka or use another group id`,
+        { group, live_members: classic.liveMembers },
+      );
+    }
+  }
 
   /**
    * Runs a membership update, then fences every partition the reply newly tells the member about
@@ -577,6 +602,11 @@ function committed(r: OffsetRecord): CommittedOffset[] {
 
 function plain(tp: TopicPartition): TopicPartition {
   return { topic: tp.topic, partition: tp.partition };
+}
+
+function classicPhase(classic: ClassicSummary): GroupPhase {
+  if (classic.phase === "Empty") return "empty";
+  return classic.phase === "Stable" ? "stable" : "reconciling";
 }
 
 function phaseOf(live: readonly GroupMember[]): GroupPhase {

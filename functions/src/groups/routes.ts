@@ -69,7 +69,13 @@ const joinRoute = createRoute({
   request: { params: GroupParams, body: body("JoinGroupRequest") },
   responses: {
     201: json("joined", MemberAssignmentReply),
-    ...errorResponses("topic_not_found", "group_full", "request_too_large", "unsupported_media_type"),
+    ...errorResponses(
+      "topic_not_found",
+      "group_full",
+      "group_protocol_mismatch",
+      "request_too_large",
+      "unsupported_media_type",
+    ),
   },
 });
 

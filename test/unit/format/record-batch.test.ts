@@ -229,16 +229,17 @@ describe("header attributes Floe reads but never writes", () => {
     ]);
   });
 
-  it("refuses codecs it cannot decompress", () => {
+  it("reads every Kafka codec id and refuses unknown ones; records that do not decompress are malformed", () => {
     const bytes = encodeRecordBatch(simpleBatch(1));
-    for (const [codec, reason] of [
-      [1, "unsupported"],
-      [2, "unsupported"],
-      [4, "unsupported"],
-      [5, "malformed"],
-    ] as const) {
+    for (const codec of [1, 2, 4]) {
       setAttributes(bytes, codec);
-      expect(reasonOf(() => readBatchHeader(bytes, 0))).toBe(reason);
+      expect(readBatchHeader(bytes, 0).compression).toBe(["none", "gzip", "snappy", "lz4", "zstd"][codec]);
+      // Plain records are not a gzip, snappy or zstd stream.
+      expect(reasonOf(() => decodeRecordBatches(bytes))).toMatch(/malformed|truncated/);
+    }
+    for (const codec of [5, 6, 7]) {
+      setAttributes(bytes, codec);
+      expect(reasonOf(() => readBatchHeader(bytes, 0))).toBe("malformed");
     }
   });
 
