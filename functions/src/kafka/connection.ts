@@ -52,6 +52,8 @@ export class KafkaConnection {
   private produceTurn: Promise<unknown> = Promise.resolve();
   private paused = false;
   private draining = false;
+  /** The socket refused more output until it drains (see the "drain" listener). */
+  private writeBlocked = false;
   /** Resolves once every accepted request has been answered (or the socket is gone). */
   private idleWaiters: (() => void)[] = [];
 
@@ -62,6 +64,13 @@ export class KafkaConnection {
     private readonly limits: ConnectionLimits,
   ) {
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    // Responses the client has not read yet stay in the socket's buffer: while it is over its
+    // high-water mark no new request is read (backpressure), so a client that never reads cannot
+    // make this process buffer answers (a 60-byte Fetch can ask for MiBs) without bound.
+    socket.on("drain", () => {
+      this.writeBlocked = false;
+      this.pump();
+    });
     socket.on("error", () => this.destroy());
     socket.on("close", () => this.destroy());
   }
@@ -96,7 +105,12 @@ export class KafkaConnection {
   /** Takes whole frames off the buffer while the in-flight bound allows. */
   private pump(): void {
     if (this.draining) return;
-    while (!this.closed.signal.aborted && this.slots.length < this.limits.inflightMax && this.buffered >= 4) {
+    while (
+      !this.closed.signal.aborted &&
+      !this.writeBlocked &&
+      this.slots.length < this.limits.inflightMax &&
+      this.buffered >= 4
+    ) {
       const head = this.peek(4);
       const size = head.readInt32BE(0);
       if (size < 8 || size > this.limits.frameBytesMax) {
@@ -112,7 +126,7 @@ export class KafkaConnection {
       this.buffered = rest.byteLength;
       this.accept(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength));
     }
-    const full = this.slots.length >= this.limits.inflightMax;
+    const full = this.slots.length >= this.limits.inflightMax || this.writeBlocked;
     if (full && !this.paused) {
       this.socket.pause();
       this.paused = true;
@@ -122,9 +136,14 @@ export class KafkaConnection {
     }
   }
 
+  /**
+   * The first `bytes` buffered bytes. A first chunk shorter than that is merged with the rest
+   * once and kept merged: concatenating on every `data` event while a frame trickles in would be
+   * quadratic in the frame size (a client sending its first byte alone, then 1 KiB writes).
+   */
   private peek(bytes: number): Buffer {
-    if (this.chunks[0]!.byteLength >= bytes) return this.chunks[0]!;
-    return Buffer.concat(this.chunks, this.buffered).subarray(0, bytes);
+    if (this.chunks[0]!.byteLength < bytes) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+    return this.chunks[0]!;
   }
 
   private accept(frame: Uint8Array): void {
@@ -228,7 +247,7 @@ export class KafkaConnection {
     while (this.slots.length > 0 && this.slots[0]!.bytes !== undefined) {
       const slot = this.slots.shift()!;
       if (this.closed.signal.aborted) continue;
-      if (slot.bytes) this.socket.write(slot.bytes);
+      if (slot.bytes && !this.socket.write(slot.bytes)) this.writeBlocked = true;
       if (slot.close) {
         this.socket.end();
         this.destroy();
