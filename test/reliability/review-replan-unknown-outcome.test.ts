@@ -20,11 +20,11 @@ import { DEFAULT_TOPIC_CONFIG } from "../../functions/src/engine/topic-config.js
 import {
   type ManifestItem,
   type ManifestStore,
-  type QueryOptions,
   StoreUnavailableError,
   type WriteCondition,
 } from "../../functions/src/ports/manifest-store.js";
 import { FakeClock } from "../support/fake-clock.js";
+import { ForwardingManifestStore } from "../support/faults.js";
 
 const topic: TopicMeta = {
   name: "t",
@@ -53,14 +53,13 @@ function placed(pos: number, producer?: ProducerStamp): PlacedAppend {
  * The next version-conditional head write times out (StoreUnavailable) but is still in flight:
  * the store applies it just before it handles the following head write.
  */
-class LateLandingHeadWrite implements ManifestStore {
+class LateLandingHeadWrite extends ForwardingManifestStore {
   private armed = false;
   private late: { item: ManifestItem; condition: WriteCondition } | undefined;
-  constructor(private readonly inner: ManifestStore) {}
   arm(): void {
     this.armed = true;
   }
-  async put(item: ManifestItem, condition: WriteCondition) {
+  override async put(item: ManifestItem, condition: WriteCondition) {
     const head = item.sk === "head" && condition.kind === "version";
     if (head && this.late) {
       const { item: lateItem, condition: lateCondition } = this.late;
@@ -73,15 +72,6 @@ class LateLandingHeadWrite implements ManifestStore {
       throw new StoreUnavailableError("injected: head write timed out, still in flight");
     }
     return this.inner.put(item, condition);
-  }
-  get(pk: string, sk: string) {
-    return this.inner.get(pk, sk);
-  }
-  delete(pk: string, sk: string, condition?: WriteCondition) {
-    return this.inner.delete(pk, sk, condition);
-  }
-  query(pk: string, options?: QueryOptions) {
-    return this.inner.query(pk, options);
   }
 }
 

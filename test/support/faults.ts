@@ -266,32 +266,42 @@ export class MortalObjectStore implements ObjectStore {
 }
 
 /**
+ * A ManifestStore that passes every call to `inner`: the fault and mutant wrappers below extend
+ * it and override only the calls they change.
+ */
+export class ForwardingManifestStore implements ManifestStore {
+  constructor(protected readonly inner: ManifestStore) {}
+  get(pk: string, sk: string): Promise<ManifestItem | undefined> {
+    return this.inner.get(pk, sk);
+  }
+  put(item: ManifestItem, condition: WriteCondition): Promise<void> {
+    return this.inner.put(item, condition);
+  }
+  delete(pk: string, sk: string, condition?: WriteCondition): Promise<void> {
+    return this.inner.delete(pk, sk, condition);
+  }
+  query(pk: string, options?: QueryOptions) {
+    return this.inner.query(pk, options);
+  }
+}
+
+/**
  * Runs `between` after the next head write lands and before its response is lost: another
  * writer can then commit on top, moving our entry out of the head's `pending` into an index
  * item before we look for it (the lost-response check must look there too).
  */
-export class LoseNextHeadResponse implements ManifestStore {
+export class LoseNextHeadResponse extends ForwardingManifestStore {
   private armed: (() => Promise<void>) | undefined;
-  constructor(private readonly inner: ManifestStore) {}
   arm(between: () => Promise<void>): void {
     this.armed = between;
   }
-  async put(item: ManifestItem, condition: WriteCondition) {
+  override async put(item: ManifestItem, condition: WriteCondition) {
     const between = item.sk === "head" && condition.kind === "version" ? this.armed : undefined;
     await this.inner.put(item, condition);
     if (!between) return;
     this.armed = undefined;
     await between();
     throw new StoreUnavailableError("injected: head write landed, response lost");
-  }
-  get(pk: string, sk: string) {
-    return this.inner.get(pk, sk);
-  }
-  delete(pk: string, sk: string, condition?: WriteCondition) {
-    return this.inner.delete(pk, sk, condition);
-  }
-  query(pk: string, options?: QueryOptions) {
-    return this.inner.query(pk, options);
   }
 }
 
@@ -303,19 +313,9 @@ export class LoseNextHeadResponse implements ManifestStore {
  * after a lost head response it can find its commit only in the head's `pending`. Materialising
  * pending entries stays correct (its put-if-absent fails harmlessly on an entry that exists).
  */
-export class EntryBlindRecheckStore implements ManifestStore {
-  constructor(private readonly inner: ManifestStore) {}
-  async get(pk: string, sk: string) {
+export class EntryBlindRecheckStore extends ForwardingManifestStore {
+  override async get(pk: string, sk: string) {
     return sk.startsWith("e#") ? undefined : this.inner.get(pk, sk);
-  }
-  put(item: ManifestItem, condition: WriteCondition) {
-    return this.inner.put(item, condition);
-  }
-  delete(pk: string, sk: string, condition?: WriteCondition) {
-    return this.inner.delete(pk, sk, condition);
-  }
-  query(pk: string, options?: QueryOptions) {
-    return this.inner.query(pk, options);
   }
 }
 
@@ -324,20 +324,10 @@ export class EntryBlindRecheckStore implements ManifestStore {
  * producer, as a head that evicted live producer state to make room would; a retry of a batch
  * whose acknowledgement was lost is then taken for a new one and written again.
  */
-export class ProducerEvictingStore implements ManifestStore {
-  constructor(private readonly inner: ManifestStore) {}
-  put(item: ManifestItem, condition: WriteCondition) {
+export class ProducerEvictingStore extends ForwardingManifestStore {
+  override put(item: ManifestItem, condition: WriteCondition) {
     const forgetful = item.sk === "head" ? { ...item, data: { ...item.data, producers: {} } } : item;
     return this.inner.put(forgetful, condition);
-  }
-  get(pk: string, sk: string) {
-    return this.inner.get(pk, sk);
-  }
-  delete(pk: string, sk: string, condition?: WriteCondition) {
-    return this.inner.delete(pk, sk, condition);
-  }
-  query(pk: string, options?: QueryOptions) {
-    return this.inner.query(pk, options);
   }
 }
 
@@ -348,9 +338,8 @@ export class ProducerEvictingStore implements ManifestStore {
  */
 const LEASE_NEVER_ENDS_MS = 100_000_000_000_000; // year 5138: far off, yet items still round-trip
 
-export class LeaseFenceDroppedStore implements ManifestStore {
-  constructor(private readonly inner: ManifestStore) {}
-  async get(pk: string, sk: string) {
+export class LeaseFenceDroppedStore extends ForwardingManifestStore {
+  override async get(pk: string, sk: string) {
     const item = await this.inner.get(pk, sk);
     if (!item || sk !== "state" || !Array.isArray(item.data.members)) return item;
     const members = (item.data.members as ItemData[]).map((m) => ({
@@ -358,14 +347,5 @@ export class LeaseFenceDroppedStore implements ManifestStore {
       lease_expires_at: LEASE_NEVER_ENDS_MS,
     }));
     return { ...item, data: { ...item.data, members } };
-  }
-  put(item: ManifestItem, condition: WriteCondition) {
-    return this.inner.put(item, condition);
-  }
-  delete(pk: string, sk: string, condition?: WriteCondition) {
-    return this.inner.delete(pk, sk, condition);
-  }
-  query(pk: string, options?: QueryOptions) {
-    return this.inner.query(pk, options);
   }
 }

@@ -45,6 +45,7 @@ import {
   applySync,
   cloneGroup,
   emptyGroup,
+  joinFailure,
   joinOutcome,
   memberCheck,
   syncOutcome,
@@ -670,18 +671,6 @@ function protocolOf(g: ClassicGroup | undefined): {
   protocolName: string | null;
 } {
   return { protocolType: g?.protocolType ?? null, protocolName: g?.protocolName ?? null };
-}
-
-function joinFailure(errorCode: number, memberId: string): JoinGroupOutput {
-  return {
-    errorCode,
-    generationId: -1,
-    protocolType: null,
-    protocolName: null,
-    leader: "",
-    memberId,
-    members: [],
-  };
 }
 
 /**

@@ -138,7 +138,8 @@ export type JoinDecision =
   /** Wait until the member is included in a generation after `since`. */
   | { kind: "wait"; memberId: string; since: number };
 
-function joinFailure(errorCode: number, memberId = ""): JoinGroupOutput {
+/** A JoinGroup answer carrying only an error (Kafka's grammar still needs every field). */
+export function joinFailure(errorCode: number, memberId = ""): JoinGroupOutput {
   return {
     errorCode,
     generationId: -1,
