@@ -22,6 +22,7 @@ import { FloeLog } from "./engine/log.js";
 import { GroupCoordinator } from "./groups/group-coordinator.js";
 import { logPartitionDirectory } from "./groups/partition-directory.js";
 import { createApp } from "./http/app.js";
+import type { ConsoleAssets } from "./http/console-assets.js";
 import { type Clock, systemClock } from "./ports/clock.js";
 import type { ManifestStore } from "./ports/manifest-store.js";
 import type { ObjectStore } from "./ports/object-store.js";
@@ -75,6 +76,8 @@ export interface RuntimeOptions {
   clock?: Clock;
   crashHook?: CrashHook;
   writerId?: string;
+  /** Serve the web console at /console with these built assets (the container agent does). */
+  console?: { assets: ConsoleAssets | undefined };
 }
 
 export function createRuntime(
@@ -132,6 +135,7 @@ export function createRuntime(
     clock,
     platform: config.platform,
     groups,
+    ...(options.console ? { console: options.console } : {}),
   });
   return {
     config,

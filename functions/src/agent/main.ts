@@ -5,7 +5,9 @@
  * FLOE_TABLE through the standard AWS SDK configuration (AWS, LocalStack, or shared stand-ins).
  */
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { ConfigError, loadConfig } from "../config.js";
+import { loadConsoleAssets } from "../http/console-assets.js";
 import { type KafkaServer, startKafkaServer } from "../kafka/server.js";
 import type { StandIns } from "../local/standins.js";
 import { awsStores, createRuntime } from "../runtime.js";
@@ -29,7 +31,9 @@ async function main(): Promise<void> {
     config = { ...config, s3Endpoint: standIns.s3Endpoint, dynamodbEndpoint: standIns.dynamodbEndpoint };
   }
   const stores = awsStores(config, { standIn: config.storage === "embedded" });
-  const runtime = createRuntime(config, stores);
+  // Built by `npm run build:console` (npm start runs it first); see docs/console.md.
+  const consoleDir = fileURLToPath(new URL("../../../console/dist/", import.meta.url));
+  const runtime = createRuntime(config, stores, { console: { assets: loadConsoleAssets(consoleDir) } });
   const server = await startServer(runtime, config.host, config.port);
   // The Kafka listener shares the runtime: same engine, batcher, caches (FLOE_KAFKA_PORT=0: off).
   const kafka: KafkaServer | undefined =
@@ -44,6 +48,7 @@ async function main(): Promise<void> {
     ? `embedded stand-ins, data in ${resolve(config.dataDir)}`
     : `bucket ${config.bucket}, table ${config.table}`;
   process.stdout.write(`floe agent listening on ${server.url} (${where})\n`);
+  process.stdout.write(`console on ${server.url}/console\n`);
   if (kafka)
     process.stdout.write(
       `kafka listening on ${config.host}:${kafka.port}, advertised as ${kafka.advertised}\n`,

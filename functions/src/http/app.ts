@@ -9,6 +9,7 @@ import type { Context } from "hono";
 import { FloeError } from "../../../client/src/errors.js";
 import { groupRoutes } from "../groups/routes.js";
 import { bearerAuth } from "./auth.js";
+import { registerConsoleRoutes } from "./console-assets.js";
 import type { AppDeps } from "./deps.js";
 import { errorResponse, stderrLogger, toFloeError } from "./errors.js";
 import { registerFetchRoutes } from "./routes/fetch.js";
@@ -33,6 +34,8 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     if (failure.code === "unauthenticated") response.headers.set("WWW-Authenticate", 'Bearer realm="floe"');
     return response;
   });
+  // Before authentication: the console's static files hold no data (docs/console.md).
+  if (deps.console) registerConsoleRoutes(app, deps.console.assets);
   app.use("*", bearerAuth(deps.apiTokens));
   registerMetaRoutes(app, deps);
   registerTopicRoutes(app, deps);

@@ -4,6 +4,7 @@ import type { HeadWatcher } from "../engine/head-watcher.js";
 import type { FloeLog } from "../engine/log.js";
 import type { GroupCoordinator } from "../groups/group-coordinator.js";
 import type { Clock } from "../ports/clock.js";
+import type { ConsoleAssets } from "./console-assets.js";
 import type { ErrorLogger } from "./errors.js";
 
 /** What the HTTP app needs; the container agent, the Lambda handlers and the tests each build one. */
@@ -23,6 +24,8 @@ export interface AppDeps {
   random?: () => number;
   /** Where unexpected exceptions are reported; stderr unless a test listens. */
   logError?: ErrorLogger;
+  /** The web console at /console, when this entry point serves it (assets undefined: not built). */
+  console?: { assets: ConsoleAssets | undefined };
   /** How often an idle Server-Sent Events stream pings (default 15 s). */
   ssePingMs?: number;
 }
