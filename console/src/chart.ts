@@ -16,10 +16,17 @@ function svg<K extends keyof SVGElementTagNameMap>(
   return node;
 }
 
-/** Points of the polyline for `values` in a WIDTH × HEIGHT box (exported for a unit test). */
+/** The x axis spans this many samples at least, so a fresh chart does not jump about. */
+const SPAN_MIN = 30;
+
+/**
+ * Points of the polyline for `values` in a WIDTH × HEIGHT box: the newest sample at the right once
+ * the axis is full, the highest value at the top (exported for a unit test).
+ */
 export function linePoints(values: readonly number[], capacity: number): string {
   const top = Math.max(1, ...values);
-  const step = (WIDTH - 2 * PAD) / Math.max(1, capacity - 1);
+  const span = Math.min(capacity, Math.max(values.length, SPAN_MIN));
+  const step = (WIDTH - 2 * PAD) / Math.max(1, span - 1);
   return values
     .map((v, i) => {
       const x = PAD + i * step;
@@ -43,6 +50,9 @@ export function lagChart(values: readonly number[], capacity: number): SVGSVGEle
   chart.appendChild(
     svg("line", { x1: PAD, y1: HEIGHT - PAD, x2: WIDTH - PAD, y2: HEIGHT - PAD, class: "chart-axis" }),
   );
+  const peak = svg("text", { x: WIDTH - PAD, y: 14, "text-anchor": "end", class: "chart-label" });
+  peak.textContent = `peak ${top}`;
+  chart.appendChild(peak);
   if (values.length > 0)
     chart.appendChild(
       svg("polyline", { points: linePoints(values, capacity), class: "chart-line", fill: "none" }),

@@ -20,10 +20,21 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** Upper bound of any one wait on the page (the SSE tail shows a record well within it). */
 export const WAIT_MS = 20_000;
 
-export async function startConsoleAgent(): Promise<RunningServer> {
-  const dir = mkdtempSync(join(tmpdir(), "floe-console-"));
-  await buildConsole(dir);
-  const config = loadConfig({ FLOE_LINGER_MS: "5" }, { storage: "embedded", platform: "container" });
+/** Builds the console once per test file (esbuild: well under a second). */
+let built: Promise<string> | undefined;
+function consoleDir(): Promise<string> {
+  built ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), "floe-console-"));
+    await buildConsole(dir);
+    return dir;
+  })();
+  return built;
+}
+
+/** An agent on in-memory stores serving the console; `env` adds configuration (FLOE_API_TOKENS). */
+export async function startConsoleAgent(env: Record<string, string> = {}): Promise<RunningServer> {
+  const dir = await consoleDir();
+  const config = loadConfig({ FLOE_LINGER_MS: "5", ...env }, { storage: "embedded", platform: "container" });
   const runtime = createRuntime(
     config,
     { objects: new MemoryObjectStore(), manifest: new MemoryManifestStore() },
@@ -48,6 +59,27 @@ export function collectErrors(page: Page): string[] {
   });
   page.on("pageerror", (error) => errors.push(`pageerror: ${String(error)}`));
   return errors;
+}
+
+/** Presses Tab until the focus is on `selector` (at most `presses` times); the keyboard path to it. */
+export async function tabTo(page: Page, selector: string, presses = 80): Promise<void> {
+  for (let i = 0; i < presses; i++) {
+    if (await page.evaluate((s: string) => document.activeElement?.matches(s) ?? false, selector)) return;
+    await page.keyboard.press("Tab");
+  }
+  throw new Error(`${selector} is not reachable with Tab`);
+}
+
+/** Form controls without a label, and buttons without text (accessible names missing). */
+export function unlabelled(page: Page): Promise<string[]> {
+  return page.evaluate(() => [
+    ...Array.from(document.querySelectorAll("input, select, textarea"))
+      .filter((c) => (c as HTMLInputElement).labels?.length === 0 && !c.getAttribute("aria-label"))
+      .map((c) => c.outerHTML),
+    ...Array.from(document.querySelectorAll("button"))
+      .filter((b) => (b.textContent ?? "").trim() === "")
+      .map((b) => b.outerHTML),
+  ]);
 }
 
 /** Waits until `selector` matches an element whose text content equals (or includes) `text`. */

@@ -68,7 +68,18 @@ export async function topicView(ctx: ViewContext, arg: string | undefined): Prom
       `${topic.partitionCount} partitions. Sizes in bytes are not reported by the HTTP API.`,
     ),
     section("partitions-title", "Partitions", partitions),
-    section("tail-title", "Live tail", tailPanel(ctx, topic)),
+    section(
+      "tail-title",
+      "Live tail",
+      // Each tail chunk carries its partition's bounds: the table follows the tail between polls.
+      tailPanel(ctx, topic, (p, highWatermark, logStartOffset) => {
+        const row = topic.partitions.find((x) => x.partition === p);
+        if (row && highWatermark > row.highWatermark) {
+          Object.assign(row, { highWatermark, logStartOffset });
+          drawPartitions();
+        }
+      }),
+    ),
     section("browse-title", "Browse records", browsePanel(ctx, topic)),
     section("produce-title", "Produce a record", producePanel(ctx, topic)),
     section(
@@ -83,7 +94,11 @@ export async function topicView(ctx: ViewContext, arg: string | undefined): Prom
   });
 }
 
-function tailPanel(ctx: ViewContext, topic: TopicDescription): HTMLElement {
+function tailPanel(
+  ctx: ViewContext,
+  topic: TopicDescription,
+  onBounds: (partition: number, highWatermark: number, logStartOffset: number) => void,
+): HTMLElement {
   const partition = partitionSelect("tail-partition", topic.partitionCount);
   const control = el(
     "button",
@@ -129,6 +144,7 @@ function tailPanel(ctx: ViewContext, topic: TopicDescription): HTMLElement {
           for (const record of chunk.records) list.prepend(recordView(record));
           while (list.childElementCount > TAIL_RECORDS_MAX) list.lastElementChild?.remove();
           next = chunk.nextOffset;
+          onBounds(p, chunk.highWatermark, chunk.logStartOffset);
           show("live", `tailing partition ${p}, next offset ${next}`);
         }
       }
