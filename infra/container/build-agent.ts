@@ -5,12 +5,14 @@
  * The agent's entry imports the embedded stand-ins statically; they load dynalite and s3rver
  * (development dependencies with native LevelDB bindings) at import time, so the bundle swaps
  * that module for no-standins.ts. lz4-napi stays external (a `.node` file cannot be bundled) and
- * is copied with whatever platform binary npm installed here.
+ * is copied with whatever platform binary npm installed here. The web console is built beside it
+ * (./console/).
  */
 import { cpSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type Plugin } from "esbuild";
+import { buildConsole } from "../../console/build.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..", "..");
@@ -45,6 +47,8 @@ export async function buildAgent(outDir: string): Promise<string> {
     logLevel: "warning",
   });
   copyLz4(join(root, "node_modules"), join(outDir, "node_modules"));
+  // The web console's static files, which the agent serves at /console (docs/console.md).
+  await buildConsole(join(outDir, "console"));
   return outfile;
 }
 

@@ -60,6 +60,7 @@ export const IMAGE_CONTEXT_INCLUDE = [
   "tsconfig.json",
   "client",
   "functions",
+  "console",
   "infra/container",
 ] as const;
 

@@ -112,6 +112,19 @@ describe("the container agent bundle", () => {
     expect(reply.records.map((r) => r.value)).toEqual(["from the image"]);
   });
 
+  it("serves the web console from its own directory, without a token, with a strict CSP", async () => {
+    // Prepare / Act
+    const page = await fetch(`${url}/console`);
+    const script = await fetch(`${url}/console/console.js`);
+
+    // Assess
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
+    expect(await page.text()).toContain("/console/console.js");
+    expect(script.status).toBe(200);
+    expect(script.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+  });
+
   it("exits cleanly on SIGTERM (ECS stops tasks with it)", async () => {
     // Prepare
     expect(agent?.exitCode).toBeNull();

@@ -7,11 +7,24 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError, loadConfig } from "../config.js";
-import { loadConsoleAssets } from "../http/console-assets.js";
+import { type ConsoleAssets, loadConsoleAssets } from "../http/console-assets.js";
 import { type KafkaServer, startKafkaServer } from "../kafka/server.js";
 import type { StandIns } from "../local/standins.js";
 import { awsStores, createRuntime } from "../runtime.js";
 import { startServer } from "./serve.js";
+
+/**
+ * The web console's built files (docs/console.md): beside the bundled agent in the container image
+ * (infra/container/build-agent.ts puts them in ./console/), else in the source tree, where
+ * `npm run build:console` writes them (`npm start` runs it first).
+ */
+function builtConsole(): ConsoleAssets | undefined {
+  for (const dir of ["./console/", "../../../console/dist/"]) {
+    const assets = loadConsoleAssets(fileURLToPath(new URL(dir, import.meta.url)));
+    if (assets) return assets;
+  }
+  return undefined;
+}
 
 async function main(): Promise<void> {
   let config = loadConfig(process.env);
@@ -31,9 +44,7 @@ async function main(): Promise<void> {
     config = { ...config, s3Endpoint: standIns.s3Endpoint, dynamodbEndpoint: standIns.dynamodbEndpoint };
   }
   const stores = awsStores(config, { standIn: config.storage === "embedded" });
-  // Built by `npm run build:console` (npm start runs it first); see docs/console.md.
-  const consoleDir = fileURLToPath(new URL("../../../console/dist/", import.meta.url));
-  const runtime = createRuntime(config, stores, { console: { assets: loadConsoleAssets(consoleDir) } });
+  const runtime = createRuntime(config, stores, { console: { assets: builtConsole() } });
   const server = await startServer(runtime, config.host, config.port);
   // The Kafka listener shares the runtime: same engine, batcher, caches (FLOE_KAFKA_PORT=0: off).
   const kafka: KafkaServer | undefined =
