@@ -20,6 +20,24 @@ const POLL_MS = 2_000;
 /** Records kept in the live tail's list (oldest dropped first). */
 export const TAIL_RECORDS_MAX = 200;
 const BROWSE_RECORDS_MAX = 50;
+/** Records kept in the browser's list across "Next page" (oldest dropped first). */
+export const BROWSE_KEPT_MAX = 500;
+/** Longest pause between two live-tail sessions that brought nothing. */
+const RECONNECT_MS_MAX = 15_000;
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}
 const CONFIG_KEYS = [
   "retention.ms",
   "retention.bytes",
@@ -132,7 +150,12 @@ function tailPanel(
     void (async () => {
       // From the end of the log as it is now; each SSE session resumes where the last one stopped.
       let next = (await ctx.client.admin.tail(topic.name, p)).highWatermark;
+      let quietSessions = 0;
       while (!signal.aborted) {
+        // A session that ends without a batch (an idle session's time is up, a proxy cutting
+        // streams) is followed by a growing pause, so reconnects never spin.
+        if (quietSessions > 0) await pause(Math.min(RECONNECT_MS_MAX, 250 * 2 ** quietSessions), signal);
+        quietSessions++;
         show("live", `tailing partition ${p} from offset ${next}`);
         for await (const chunk of streamPartition(ctx.client.transport, {
           topic: topic.name,
@@ -141,6 +164,7 @@ function tailPanel(
           clamp: true,
           signal,
         })) {
+          quietSessions = 0;
           for (const record of chunk.records) list.prepend(recordView(record));
           while (list.childElementCount > TAIL_RECORDS_MAX) list.lastElementChild?.remove();
           next = chunk.nextOffset;
@@ -215,6 +239,7 @@ function browsePanel(ctx: ViewContext, topic: TopicDescription): HTMLElement {
       });
       if (!appendPage) replace(list);
       for (const r of result.records as ConsumerRecord[]) list.appendChild(recordView(r));
+      while (list.childElementCount > BROWSE_KEPT_MAX) list.firstElementChild?.remove();
       nextOffset = result.nextOffset;
       more.hidden = result.nextOffset >= result.highWatermark;
       status.textContent = `${list.childElementCount} records shown; log ${result.logStartOffset}..${result.highWatermark}`;
