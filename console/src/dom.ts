@@ -55,13 +55,18 @@ export function field(label: string, control: HTMLElement, hint?: string): HTMLL
   return el("label", { class: "field" }, el("span", {}, label), control, hint ? el("small", {}, hint) : null);
 }
 
-export function table(headers: string[], rows: Child[][], caption?: string): HTMLTableElement {
+/** A table in a box that scrolls sideways when the window is narrower than the table. */
+export function table(headers: string[], rows: Child[][], caption?: string): HTMLElement {
   return el(
-    "table",
-    {},
-    caption ? el("caption", {}, caption) : null,
-    el("thead", {}, el("tr", {}, ...headers.map((h) => el("th", { attrs: { scope: "col" } }, h)))),
-    el("tbody", {}, ...rows.map((cells) => el("tr", {}, ...cells.map((c) => el("td", {}, c))))),
+    "div",
+    { class: "table-wrap" },
+    el(
+      "table",
+      {},
+      caption ? el("caption", {}, caption) : null,
+      el("thead", {}, el("tr", {}, ...headers.map((h) => el("th", { attrs: { scope: "col" } }, h)))),
+      el("tbody", {}, ...rows.map((cells) => el("tr", {}, ...cells.map((c) => el("td", {}, c))))),
+    ),
   );
 }
 
