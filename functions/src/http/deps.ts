@@ -23,6 +23,8 @@ export interface AppDeps {
   random?: () => number;
   /** Where unexpected exceptions are reported; stderr unless a test listens. */
   logError?: ErrorLogger;
+  /** True once the agent drains for shutdown: /healthz answers 503 so balancers stop sending. */
+  draining?: () => boolean;
   /** How often an idle Server-Sent Events stream pings (default 15 s). */
   ssePingMs?: number;
 }
