@@ -24,7 +24,7 @@ interface Block {
 }
 
 /** The fenced code blocks of a Markdown file (indented ones too). */
-export function codeBlocks(markdown: string): Block[] {
+function codeBlocks(markdown: string): Block[] {
   const blocks: Block[] = [];
   const re = /^( *)```(\w*)\n([\s\S]*?)^\1```$/gm;
   for (const m of markdown.matchAll(re)) {
