@@ -21,6 +21,7 @@ export {
   type GroupSummary,
   type PartitionInfo,
   type PartitionTail,
+  type ResetOffsetsRequest,
   type TopicConfig,
   type TopicDescription,
   type TopicPartitions,

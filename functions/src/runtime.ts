@@ -126,7 +126,9 @@ export function createRuntime(
     clock,
     partitions: logPartitionDirectory(log),
   });
+  let draining = false;
   const app = createApp({
+    draining: () => draining,
     log,
     appender,
     watcher,
@@ -148,6 +150,7 @@ export function createRuntime(
     groups,
     app,
     async drain() {
+      draining = true;
       await batcher?.close();
       await log.settle();
       watcher.close();

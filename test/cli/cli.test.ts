@@ -147,9 +147,9 @@ describe("floe CLI", () => {
     ]);
     // Assess
     expect(usage.code).toBe(EXIT.usage);
-    expect(usage.stderr).toBe("floe: missing <topic> (see floe --help)\n");
+    expect(usage.stderr).toBe("floe: usage: missing <topic> (see floe --help)\n");
     expect(unknownFlag.code).toBe(EXIT.usage);
-    expect(unknownFlag.stderr).toMatch(/^floe: unknown option '--bogus'/);
+    expect(unknownFlag.stderr).toMatch(/^floe: usage: unknown option '--bogus'/);
     expect(exists.code).toBe(EXIT.conflict);
     expect(exists.stderr).toMatch(/^floe: topic_exists: /);
     expect(badNdjson.code).toBe(EXIT.rejected);

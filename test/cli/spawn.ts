@@ -47,6 +47,8 @@ export function bundleCli(): Promise<string> {
 export interface FloeRun {
   code: number | null;
   stdout: string;
+  /** stdout as bytes, exactly as written (raw record values). */
+  stdoutBytes: Buffer;
   stderr: string;
 }
 
@@ -65,16 +67,19 @@ export async function floe(
       env,
       stdio: ["pipe", "pipe", "pipe"],
     });
-    let stdout = "";
+    const chunks: Buffer[] = [];
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
+    child.stdout.on("data", (d: Buffer) => {
+      chunks.push(d);
     });
     child.stderr.setEncoding("utf8").on("data", (d: string) => {
       stderr += d;
     });
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.on("close", (code) => {
+      const stdoutBytes = Buffer.concat(chunks);
+      resolve({ code, stdout: stdoutBytes.toString("utf8"), stdoutBytes, stderr });
+    });
     child.stdin.end(options.stdin ?? "");
   });
 }

@@ -1,7 +1,8 @@
 /**
  * The published package: `npm pack ./client` must yield a tarball that installs on its own (no
  * network, no other dependency: lz4-napi is optional and the pure-JS LZ4 takes over) and whose
- * `floe` runs against a real agent, and whose module entry exports the client.
+ * `floe` runs against a real agent, and whose module entry exports the client, to `import` and
+ * to `require` (a CommonJS build ships too).
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -56,8 +57,17 @@ await producer.close();
 console.log(JSON.stringify({ ack, isError: typeof FloeError }));`;
   writeFileSync(join(dir, "use.mjs"), script);
   const used = await run(process.execPath, ["use.mjs"], { cwd: dir });
+  // CommonJS programs require() the same package (dist/index.cjs).
+  writeFileSync(
+    join(dir, "use.cjs"),
+    `const { FloeClient, text } = require("floe-client");
+new FloeClient({ url: ${JSON.stringify(agent().url)} }).admin.listTopics()
+  .then((topics) => console.log(JSON.stringify({ names: topics.map((t) => t.name), text: text(new Uint8Array([104, 105])) })));`,
+  );
+  const required = await run(process.execPath, ["use.cjs"], { cwd: dir });
   // Assess
   expect(JSON.parse(created.stdout)).toMatchObject({ name: "packed" });
   expect(JSON.stringify(JSON.parse(listed.stdout))).toContain("packed");
   expect(JSON.parse(used.stdout)).toMatchObject({ ack: { topic: "packed", offset: 0 }, isError: "function" });
+  expect(JSON.parse(required.stdout)).toEqual({ names: expect.arrayContaining(["packed"]), text: "hi" });
 });

@@ -93,6 +93,7 @@ describe("startStandIns", () => {
     await again.stop();
     // Assess
     expect(String(error)).toContain(`data dir ${dataDir} is in use by process ${process.pid}`);
+    expect(String(error)).toContain("wait for it to exit"); // a draining agent still holds it
   });
 
   it.each([

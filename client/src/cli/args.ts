@@ -48,13 +48,53 @@ export function parse(args: string[], flags: FlagSpecs): Parsed {
     };
   }
   try {
-    const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: joinNegativeValues(args, options),
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
     return { values: values as FlagValues, positionals };
   } catch (error) {
     // parseArgs' messages are good but long ("Unknown option '--x'. To specify a positional ...").
     const message = error instanceof Error ? error.message.split(". ")[0]! : String(error);
     throw new UsageError(message.replace(/^Option/, "option").replace(/^Unknown/, "unknown"));
   }
+}
+
+/**
+ * `--offset -1` and `-o -1`: parseArgs reads `-1` as a flag and refuses ("argument is
+ * ambiguous"); a negative number after a flag that takes a value is that flag's value.
+ *
+ * @example
+ * joinNegativeValues(["-o", "-5"], { offset: { type: "string", short: "o" } }); // ["--offset=-5"]
+ */
+export function joinNegativeValues(
+  args: string[],
+  options: Record<string, { type: "string" | "boolean"; short?: string }>,
+): string[] {
+  const byShort = new Map<string, string>();
+  const names = new Set<string>();
+  for (const [name, o] of Object.entries(options)) {
+    if (o.type !== "string") continue;
+    names.add(name);
+    if (o.short) byShort.set(o.short, name);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    const name = arg.startsWith("--") ? arg.slice(2) : /^-[^-]$/.test(arg) ? byShort.get(arg[1]!) : undefined;
+    if (arg === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    if (name !== undefined && names.has(name) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
 }
 
 export function stringFlag(values: FlagValues, name: string): string | undefined {

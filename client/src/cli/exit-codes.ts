@@ -82,7 +82,9 @@ export function exitCodeOf(error: unknown): number {
  * process.stderr.write(`${errorLine(error)}\n`);
  */
 export function errorLine(error: unknown): string {
-  if (error instanceof UsageError) return `floe: ${error.message} (see floe --help)`;
+  if (error instanceof UsageError) return `floe: usage: ${oneLine(error.message)} (see floe --help)`;
+  if (error instanceof Error && error.name === "InputError")
+    return `floe: invalid_input: ${oneLine(error.message)}`;
   if (error instanceof FloeError) return `floe: ${error.code}: ${oneLine(error.message)}`;
   if (error instanceof Error) return `floe: error: ${oneLine(error.message)}`;
   return `floe: error: ${oneLine(String(error))}`;

@@ -18,6 +18,8 @@ export interface LineOptions {
   keyField?: string | undefined;
   headers?: Record<string, string> | undefined;
   partition?: number | undefined;
+  /** kcat's -Z: an empty value becomes null (a tombstone), an empty key a null key. */
+  nulls?: boolean | undefined;
 }
 
 /** A line that cannot become a record (bad JSON in NDJSON input). */
@@ -48,7 +50,7 @@ export function recordFromLine(
 ): ProducerRecord | undefined {
   if (line.trim() === "") return undefined;
   let key: string | null = null;
-  let value = line;
+  let value: string | null = line;
   if (options.format === "ndjson") {
     let parsed: unknown;
     try {
@@ -66,6 +68,10 @@ export function recordFromLine(
       key = line.slice(0, at);
       value = line.slice(at + options.keySeparator.length);
     }
+  }
+  if (options.nulls) {
+    if (key === "") key = null;
+    if (value === "") value = null;
   }
   return {
     key,

@@ -17,6 +17,8 @@ export interface Context {
   json: boolean;
   /** Aborted on SIGINT: commands stop cleanly (flush, commit) and return. */
   signal: AbortSignal;
+  /** The agent's URL (for messages). */
+  url: string;
 }
 
 /**
@@ -26,7 +28,7 @@ export interface Context {
  * @example
  * await write(io.stdout, "hello\n");
  */
-export function write(stream: Writable, text: string): Promise<void> {
+export function write(stream: Writable, text: string | Uint8Array): Promise<void> {
   if (stream.write(text)) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const done = (error?: Error) => {

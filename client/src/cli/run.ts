@@ -16,8 +16,10 @@ import {
 } from "./args.js";
 import { CONSUME_FLAGS, consumeCommand, TAIL_FLAGS } from "./commands/consume.js";
 import { GROUP_FLAGS, groupsCommand } from "./commands/groups.js";
+import { METADATA_FLAGS, metadataCommand } from "./commands/metadata.js";
 import { PRODUCE_FLAGS, produceCommand } from "./commands/produce.js";
 import { TOPIC_FLAGS, topicsCommand } from "./commands/topics.js";
+import { completionScript } from "./completion.js";
 import { EXIT, errorLine, exitCodeOf, UsageError } from "./exit-codes.js";
 import { InputError } from "./input.js";
 import type { Context, Io } from "./output.js";
@@ -30,18 +32,22 @@ const USAGE = `floe — the Floe event log from the command line
 usage: floe <command> [arguments] [flags]
 
 commands:
-  topics create <topic> [-p N] [-c key=value ...]   create a topic
+  topics create <topic> [-p N] [-c key=value ...] [--if-not-exists]   create a topic
   topics list                                       list topics
-  topics describe <topic>                           partitions, offsets and config
+  topics describe [<topic>]                         partitions, offsets and config (all topics without one)
   topics alter <topic> [-p N] [-c key=value ...]    grow partitions, change config
-  topics delete <topic>                             delete a topic and its data
-  produce <topic> [--file F] [--format lines|ndjson] [-K SEP | --key-field F]
+  topics delete <topic> [--if-exists]               delete a topic and its data
+  produce <topic> [--file F] [--format lines|ndjson] [-K SEP | --key-field F] [-Z]
                                                     records from stdin or a file, one per line
-  consume <topic> [-g GROUP] [--from-beginning | --offset N | --timestamp T] [-f] [-n N]
-                  [--format value|json]             records to stdout, one per line
-  tail <topic> [-l N] [-f]                          the last N records of each partition
-  groups list                                       consumer groups
-  groups describe <group>                           members, committed offsets and lag
+  consume <topic>... [-g GROUP] [-o beginning|end|N|-N|s@T] [-f | -e] [-n N] [-Z]
+                  [--format value|json|'%k %s\n']   records to stdout, one per line
+  tail <topic>... [-l N] [-f]                       the last N records of each partition
+  metadata [<topic>...]                             topics and partitions, like kcat -L
+  groups list                                       consumer groups with state, members, lag
+  groups describe [<group>]                         members, committed offsets and lag (all without one)
+  groups reset-offsets <group> -t TOPIC (--to-earliest | --to-latest | --to-offset N |
+                  --to-datetime T | --shift-by N) [--execute]   a plan, applied with --execute
+  completion bash|zsh                               print a shell completion script
 
 global flags:
 ${flagsHelp(GLOBAL_FLAGS)}
@@ -59,21 +65,25 @@ interface Command {
   run(ctx: Context, sub: string, parsed: ReturnType<typeof parse>): Promise<void>;
 }
 
-const COMMANDS: Record<string, Command> = {
-  topics: {
-    flags: TOPIC_FLAGS,
-    subcommands: ["create", "list", "describe", "alter", "delete"],
-    run: (ctx, sub, parsed) => topicsCommand(ctx, sub, parsed),
-  },
-  produce: { flags: PRODUCE_FLAGS, run: (ctx, _sub, parsed) => produceCommand(ctx, parsed) },
-  consume: { flags: CONSUME_FLAGS, run: (ctx, _sub, parsed) => consumeCommand(ctx, parsed, false) },
-  tail: { flags: TAIL_FLAGS, run: (ctx, _sub, parsed) => consumeCommand(ctx, parsed, true) },
-  groups: {
-    flags: GROUP_FLAGS,
-    subcommands: ["list", "describe"],
-    run: (ctx, sub, parsed) => groupsCommand(ctx, sub, parsed),
-  },
-};
+/** A Map: looked up by the user's first word (no prototype keys such as "toString"). */
+const COMMANDS = new Map<string, Command>(
+  Object.entries({
+    topics: {
+      flags: TOPIC_FLAGS,
+      subcommands: ["create", "list", "describe", "alter", "delete"],
+      run: (ctx, sub, parsed) => topicsCommand(ctx, sub, parsed),
+    },
+    produce: { flags: PRODUCE_FLAGS, run: (ctx, _sub, parsed) => produceCommand(ctx, parsed) },
+    consume: { flags: CONSUME_FLAGS, run: (ctx, _sub, parsed) => consumeCommand(ctx, parsed, false) },
+    tail: { flags: TAIL_FLAGS, run: (ctx, _sub, parsed) => consumeCommand(ctx, parsed, true) },
+    metadata: { flags: METADATA_FLAGS, run: (ctx, _sub, parsed) => metadataCommand(ctx, parsed, ctx.url) },
+    groups: {
+      flags: GROUP_FLAGS,
+      subcommands: ["list", "describe", "reset-offsets"],
+      run: (ctx, sub, parsed) => groupsCommand(ctx, sub, parsed),
+    },
+  } satisfies Record<string, Command>),
+);
 
 export interface RunOptions {
   /** Aborted to stop the command cleanly (main.ts wires SIGINT to it). */
@@ -101,7 +111,12 @@ export async function run(argv: string[], io: Io, options: RunOptions = {}): Pro
       io.stdout.write(`floe ${CLI_VERSION}\n`);
       return EXIT.ok;
     }
-    const command = COMMANDS[name];
+    if (name === "completion") {
+      if (rest.length !== 1) throw new UsageError("completion takes bash or zsh");
+      io.stdout.write(completionScript(rest[0]!, COMMANDS));
+      return EXIT.ok;
+    }
+    const command = COMMANDS.get(name);
     if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
     let sub = "";
     let args = rest;
@@ -138,7 +153,7 @@ export async function run(argv: string[], io: Io, options: RunOptions = {}): Pro
     } catch (error) {
       throw new UsageError(error instanceof Error ? error.message : String(error));
     }
-    await command.run({ client, io, json: parsed.values.json === true, signal }, sub, parsed);
+    await command.run({ client, io, json: parsed.values.json === true, signal, url }, sub, parsed);
     return signal.aborted ? EXIT.interrupted : EXIT.ok;
   } catch (error) {
     io.stderr.write(`${errorLine(error)}\n`);

@@ -72,6 +72,14 @@ export interface GroupOffset {
   lag: number | null;
 }
 
+/** Where `resetOffsets` moves a group's committed offsets of one topic. */
+export type ResetOffsetsRequest = { topic: string; partitions?: number[] } & (
+  | { to: "earliest" }
+  | { to: "latest" }
+  | { to: "timestamp"; timestamp: number }
+  | { to: "offset"; offset: number }
+);
+
 export interface GroupSummary {
   group: string;
   generation?: number | undefined;
@@ -342,6 +350,23 @@ export class Admin {
       method: "GET",
       path: pathOf("v1", "groups", group, "offsets"),
       query: { topic },
+    });
+    return offsetsOf(Array.isArray(reply) ? reply : obj(reply, "reply").offsets);
+  }
+
+  /**
+   * Moves an inactive group's committed offsets (no live members; else `group_not_empty`) of one
+   * topic to the earliest or latest offset, the first offset at a time, or an offset (clamped
+   * to the log's bounds). All partitions unless `partitions` says. Resolves with the offsets after.
+   *
+   * @example
+   * await client.admin.resetOffsets("billing", { topic: "orders", to: "earliest" });
+   */
+  async resetOffsets(group: string, request: ResetOffsetsRequest): Promise<CommittedOffset[]> {
+    const reply = await this.transport.json({
+      method: "POST",
+      path: pathOf("v1", "groups", group, "offsets", "reset"),
+      json: { ...request } as Json,
     });
     return offsetsOf(Array.isArray(reply) ? reply : obj(reply, "reply").offsets);
   }

@@ -67,8 +67,12 @@ async function main(): Promise<void> {
   if (standIns) process.stdout.write(`s3 ${standIns.s3Endpoint}\ndynamodb ${standIns.dynamodbEndpoint}\n`);
 
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (signal: NodeJS.Signals) => {
     if (stopping) {
+      // A second Ctrl-C means "now". A repeated SIGTERM does not: npm forwards the one it gets
+      // to this process and supervisors may resend it, and exiting then would skip the drain
+      // and leave the data-dir lock behind.
+      if (signal === "SIGTERM") return;
       process.stderr.write(`floe: ${signal} again, exiting without waiting\n`);
       process.exit(1);
     }

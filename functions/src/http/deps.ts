@@ -26,6 +26,8 @@ export interface AppDeps {
   logError?: ErrorLogger;
   /** The web console at /console, when this entry point serves it (assets undefined: not built). */
   console?: { assets: ConsoleAssets | undefined };
+  /** True once the agent drains for shutdown: /healthz answers 503 so balancers stop sending. */
+  draining?: () => boolean;
   /** How often an idle Server-Sent Events stream pings (default 15 s). */
   ssePingMs?: number;
 }

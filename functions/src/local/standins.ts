@@ -161,7 +161,7 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
     const owner = Number((await readFile(lockPath, "utf8").catch(() => "")).trim());
     if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
       throw new Error(
-        `data dir ${dataDir} is in use by process ${owner}: stop it or use another data dir (if no such process runs, delete ${lockPath})`,
+        `data dir ${dataDir} is in use by process ${owner} (a Floe agent or stand-ins; after SIGTERM it exits once it has drained): wait for it to exit, stop it (kill ${owner}), or set another FLOE_DATA_DIR (if no such process runs, delete ${lockPath})`,
       );
     }
     await writeFile(lockPath, String(process.pid));

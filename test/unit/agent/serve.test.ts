@@ -22,3 +22,26 @@ describe("startServer", () => {
     expect(timers()).toBe(before);
   });
 });
+
+describe("/healthz while draining", () => {
+  it("answers 503 unavailable (status draining) once the runtime drains, so balancers stop sending", async () => {
+    // Prepare
+    const runtime = createRuntime(loadConfig({}), {
+      objects: new MemoryObjectStore(),
+      manifest: new MemoryManifestStore(),
+    });
+    const before = await runtime.app.request("/healthz");
+    // Act
+    await runtime.drain();
+    const during = await runtime.app.request("/healthz");
+    // Assess
+    expect(before.status).toBe(200);
+    expect(during.status).toBe(503);
+    expect(during.headers.get("retry-after")).toBe("1");
+    expect(await during.json()).toMatchObject({
+      error_code: "unavailable",
+      retriable: true,
+      status: "draining",
+    });
+  });
+});

@@ -6,6 +6,7 @@ import type { Readable } from "node:stream";
 import type { Compression } from "../../format/index.js";
 import type { ProduceTransport } from "../../sdk/produce-request.js";
 import {
+  boolFlag,
   type FlagSpecs,
   intFlag,
   keyValues,
@@ -18,6 +19,7 @@ import { UsageError } from "../exit-codes.js";
 import { type InputFormat, type LineOptions, recordFromLine, unescapeSeparator } from "../input.js";
 import { type Context, formatBytes, formatCount, write, writeJson } from "../output.js";
 import { ProgressBar, progressDelayMs } from "../progress.js";
+import { MAX_PARTITIONS } from "./topics.js";
 
 export const PRODUCE_FLAGS: FlagSpecs = {
   file: { type: "string", help: "read records from this file instead of stdin" },
@@ -29,6 +31,11 @@ export const PRODUCE_FLAGS: FlagSpecs = {
   },
   "key-field": { type: "string", help: "ndjson: use this field of each object as the key" },
   partition: { type: "string", short: "p", help: "send every record to this partition" },
+  null: {
+    type: "boolean",
+    short: "Z",
+    help: "an empty value is sent as null (a tombstone), an empty key (with -K) as a null key",
+  },
   header: {
     type: "string",
     short: "H",
@@ -51,6 +58,27 @@ function oneOf<T extends string>(
   if (!(allowed as readonly string[]).includes(value))
     throw new UsageError(`--${flag} must be ${allowed.join(" or ")}`);
   return value as T;
+}
+
+/** The input file's size, or a usage error naming it (not a stack trace) when it cannot be read. */
+async function fileSize(file: string): Promise<number> {
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) throw new UsageError(`--file ${file} is not a file`);
+    return info.size;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `cannot read --file ${file}: ${code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : String(error)}`,
+    );
+  }
+}
+
+/** Names the input line in a per-record error. */
+function atLine(error: unknown, line: number): unknown {
+  if (error instanceof Error) error.message = `line ${line}: ${error.message}`;
+  return error;
 }
 
 interface PartitionSpan {
@@ -80,17 +108,23 @@ export async function produceCommand(ctx: Context, parsed: Parsed): Promise<void
     keySeparator: separator === undefined ? undefined : unescapeSeparator(separator),
     keyField,
     headers: keyValues(listFlag(v, "header"), "--header"),
-    partition: intFlag(v, "partition", 0, 1_000_000),
+    partition: intFlag(v, "partition", 0, MAX_PARTITIONS - 1),
+    nulls: boolFlag(v, "null"),
   };
   const file = stringFlag(v, "file");
+  const totalBytes = file === undefined ? undefined : await fileSize(file);
   const input: Readable = file === undefined ? ctx.io.stdin : createReadStream(file);
-  const totalBytes = file === undefined ? undefined : (await stat(file)).size;
+  // The topic's own record limit caps the batches, so one oversized line is refused alone, here,
+  // instead of failing the server-side batch it would share with its neighbours.
+  const topicLimit = (await ctx.client.admin.describeTopic(topic!)).config["max.message.bytes"];
+  const batchBytes = intFlag(v, "batch-bytes", 1024, 64 * 1024 * 1024) ?? 1024 * 1024;
 
   const producer = ctx.client.producer({
     compression: oneOf<Compression>(stringFlag(v, "compression"), ["none", "lz4"], "compression", "none"),
     transport: oneOf<ProduceTransport>(stringFlag(v, "transport"), ["binary", "json"], "transport", "binary"),
     lingerMs: intFlag(v, "linger-ms", 0, 60_000) ?? 5,
-    batchBytesMax: intFlag(v, "batch-bytes", 1024, 64 * 1024 * 1024) ?? 1024 * 1024,
+    batchBytesMax:
+      typeof topicLimit === "number" ? Math.max(1024, Math.min(batchBytes, topicLimit)) : batchBytes,
   });
   const progress = new ProgressBar(ctx.io.stderr, totalBytes, {
     showAfterMs: progressDelayMs(ctx.io.env),
@@ -111,12 +145,28 @@ export async function produceCommand(ctx: Context, parsed: Parsed): Promise<void
       const size = Buffer.byteLength(line) + 1;
       bytes += size;
       const record = recordFromLine(line, lineNumber, lineOptions);
-      progress.update(record ? 1 : 0, size);
-      if (!record) continue;
-      const ticket = await producer.submit(topic!, record);
+      // The bar counts what the agent acknowledged, not what was read (reading runs ahead by the
+      // producer's buffer); blank lines count as done at once.
+      if (!record) {
+        progress.update(0, size);
+        continue;
+      }
       submitted++;
+      const at = lineNumber;
+      let ticket: Awaited<ReturnType<typeof producer.submit>>;
+      try {
+        ticket = await producer.submit(topic!, record);
+      } catch (error) {
+        // Refused before sending (too large for the topic or producer): this line only.
+        failed++;
+        firstError ??= atLine(error, at);
+        progress.update(0, size);
+        if (ctx.signal.aborted) break;
+        continue;
+      }
       ticket.ack().then(
         (meta) => {
+          progress.update(1, size);
           const span = spans.get(meta.partition);
           if (!span) spans.set(meta.partition, { first: meta.offset, last: meta.offset, records: 1 });
           else {
@@ -128,6 +178,7 @@ export async function produceCommand(ctx: Context, parsed: Parsed): Promise<void
         (error: unknown) => {
           failed++;
           firstError ??= error;
+          progress.update(0, size);
         },
       );
       if (ctx.signal.aborted) break;
@@ -156,9 +207,11 @@ export async function produceCommand(ctx: Context, parsed: Parsed): Promise<void
   } else {
     const rate =
       elapsedMs >= 1000 ? ` (${formatCount(((submitted - failed) * 1000) / elapsedMs)} rec/s)` : "";
+    const ok = submitted - failed;
+    const failures = failed > 0 ? `, ${formatCount(failed)} failed` : "";
     await write(
       ctx.io.stdout,
-      `produced ${formatCount(submitted - failed)} records (${formatBytes(bytes)}) to ${topic} in ${(elapsedMs / 1000).toFixed(2)} s${rate}\n`,
+      `produced ${formatCount(ok)} record${ok === 1 ? "" : "s"}${failures} (${formatBytes(bytes)}) to ${topic} in ${(elapsedMs / 1000).toFixed(2)} s${rate}\n`,
     );
   }
   if (firstError !== undefined) {

@@ -1,10 +1,20 @@
 /** `floe topics create|list|describe|alter|delete`. */
+
+import { FloeError } from "../../errors.js";
 import type { TopicConfig, TopicDescription } from "../../sdk/admin.js";
-import { type FlagSpecs, intFlag, keyValues, listFlag, type Parsed, positionals } from "../args.js";
+import { boolFlag, type FlagSpecs, intFlag, keyValues, listFlag, type Parsed, positionals } from "../args.js";
 import { UsageError } from "../exit-codes.js";
 import { type Context, formatCount, table, write, writeJson } from "../output.js";
 
+/**
+ * The server's partition ceiling (functions/src/engine/topic-config.ts MAX_PARTITIONS; a unit
+ * test keeps the two equal): `-p 2000` is a usage error here rather than a round trip.
+ */
+export const MAX_PARTITIONS = 1024;
+
 export const TOPIC_FLAGS: FlagSpecs = {
+  "if-not-exists": { type: "boolean", help: "create: succeed when the topic already exists" },
+  "if-exists": { type: "boolean", help: "delete: succeed when the topic does not exist" },
   partitions: { type: "string", short: "p", help: "partition count (create: default 1; alter: grow to)" },
   config: {
     type: "string",
@@ -13,6 +23,10 @@ export const TOPIC_FLAGS: FlagSpecs = {
     help: "topic config key=value (repeatable), e.g. retention.ms=3600000",
   },
 };
+
+function isCode(error: unknown, code: string): boolean {
+  return error instanceof FloeError && error.code === code;
+}
 
 function topicJson(t: TopicDescription) {
   return {
@@ -63,8 +77,16 @@ export async function topicsCommand(ctx: Context, sub: string, parsed: Parsed): 
     case "create": {
       const [name] = positionals(parsed, ["topic"]);
       const config = keyValues(listFlag(parsed.values, "config"), "--config");
-      const partitions = intFlag(parsed.values, "partitions", 1, 1_000_000) ?? 1;
-      const t = await admin.createTopic(name!, { partitions, config });
+      const partitions = intFlag(parsed.values, "partitions", 1, MAX_PARTITIONS) ?? 1;
+      let t: TopicDescription;
+      try {
+        t = await admin.createTopic(name!, { partitions, config });
+      } catch (error) {
+        if (!(boolFlag(parsed.values, "if-not-exists") && isCode(error, "topic_exists"))) throw error;
+        t = await admin.describeTopic(name!);
+        if (ctx.json) return writeJson(ctx.io, topicJson(t));
+        return write(ctx.io.stdout, `topic ${t.name} exists already (${t.partitionCount} partitions)\n`);
+      }
       if (ctx.json) return writeJson(ctx.io, topicJson(t));
       return write(
         ctx.io.stdout,
@@ -90,6 +112,15 @@ export async function topicsCommand(ctx: Context, sub: string, parsed: Parsed): 
       );
     }
     case "describe": {
+      // Without a topic: every topic (kafka-topics --describe).
+      if (parsed.positionals.length === 0) {
+        const names = (await admin.listTopics()).map((t) => t.name);
+        const all = await Promise.all(names.map((n) => admin.describeTopic(n)));
+        if (ctx.json) return writeJson(ctx.io, { topics: all.map(topicJson) });
+        if (all.length === 0) return write(ctx.io.stdout, "no topics\n");
+        for (const t of all) await describeHuman(ctx, t);
+        return;
+      }
       const [name] = positionals(parsed, ["topic"]);
       const t = await admin.describeTopic(name!);
       return ctx.json ? writeJson(ctx.io, topicJson(t)) : describeHuman(ctx, t);
@@ -97,7 +128,7 @@ export async function topicsCommand(ctx: Context, sub: string, parsed: Parsed): 
     case "alter": {
       const [name] = positionals(parsed, ["topic"]);
       const pairs = listFlag(parsed.values, "config");
-      const partitions = intFlag(parsed.values, "partitions", 1, 1_000_000);
+      const partitions = intFlag(parsed.values, "partitions", 1, MAX_PARTITIONS);
       if (partitions === undefined && pairs.length === 0)
         throw new UsageError("alter needs --partitions or --config");
       const t = await admin.alterTopic(name!, {
@@ -108,7 +139,14 @@ export async function topicsCommand(ctx: Context, sub: string, parsed: Parsed): 
     }
     case "delete": {
       const [name] = positionals(parsed, ["topic"]);
-      await admin.deleteTopic(name!);
+      try {
+        await admin.deleteTopic(name!);
+      } catch (error) {
+        if (!(boolFlag(parsed.values, "if-exists") && isCode(error, "topic_not_found"))) throw error;
+        return ctx.json
+          ? writeJson(ctx.io, { deleted: null })
+          : write(ctx.io.stdout, `topic ${name} does not exist\n`);
+      }
       return ctx.json
         ? writeJson(ctx.io, { deleted: name })
         : write(ctx.io.stdout, `deleted topic ${name}\n`);

@@ -1,12 +1,14 @@
 /** The service's own routes: the health probe and the OpenAPI document of every route. */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { FloeError } from "../../../../client/src/errors.js";
 import type { AppDeps } from "../deps.js";
+import { errorResponse } from "../errors.js";
 import { errorResponses } from "../schemas.js";
 
 const healthRoute = createRoute({
   method: "get",
   path: "/healthz",
-  summary: "Liveness probe (never needs a token)",
+  summary: "Liveness probe (never needs a token); 503 unavailable while the agent drains",
   security: [],
   responses: {
     200: {
@@ -22,6 +24,10 @@ const healthRoute = createRoute({
           }),
         },
       },
+    },
+    503: {
+      description: "the agent is draining for shutdown (SIGTERM): send requests elsewhere",
+      content: { "application/json": { schema: z.looseObject({ error_code: z.literal("unavailable") }) } },
     },
   },
 });
@@ -47,6 +53,13 @@ export function registerMetaRoutes(app: OpenAPIHono, deps: AppDeps): void {
   });
 
   app.openapi(healthRoute, (c) => {
+    if (deps.draining?.()) {
+      // From the error table (unavailable, 503, Retry-After), plus `status` for probes that read it.
+      const error = new FloeError("unavailable", "the agent is draining for shutdown", {
+        status: "draining",
+      });
+      return errorResponse(error) as never;
+    }
     const held = deps.appender.held;
     return c.json(
       {
