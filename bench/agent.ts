@@ -15,7 +15,7 @@
  *      partitions: MiB/s, DynamoDB writes and write units per flush, request $ per GiB, MiB per
  *      agent CPU-second.
  *
- *   npm run bench -- [--seconds 6] [--sweep-seconds 8] [--partitions 1,16,256] [--with-1024]
+ *   npm run bench -- [--seconds 5] [--sweep-seconds 6] [--partitions 1,16,256] [--with-1024]
  *                    [--only produce,catchup,hot,sweep] [--in-flight-kib 4096] [--agents 2]
  *
  * --agents N (default 2; 1 = off) adds a sweep point at the largest P ≤ 256 with N agents sharing
@@ -61,8 +61,8 @@ function options(argv: string[]): Options {
   const partitions = (value("--partitions") ?? "1,16,256").split(",").map(Number);
   if (argv.includes("--with-1024") && !partitions.includes(1024)) partitions.push(1024);
   return {
-    seconds: Number(value("--seconds") ?? 6),
-    sweepSeconds: Number(value("--sweep-seconds") ?? 8),
+    seconds: Number(value("--seconds") ?? 5),
+    sweepSeconds: Number(value("--sweep-seconds") ?? 6),
     partitions,
     only: new Set((value("--only") ?? "produce,catchup,hot,sweep").split(",")),
     inFlightBytes: Number(value("--in-flight-kib") ?? 4096) * KiB,
@@ -328,7 +328,7 @@ async function main(): Promise<void> {
       for (const [name, run] of runs) {
         const m = mark(cluster, [writer]);
         const r = await run();
-        const phase = phaseResult(name, cluster, [writer], m, r.bytes, r.seconds);
+        const phase = await phaseResult(name, cluster, [writer], m, r.bytes, r.seconds);
         phases.push(phase);
         log(`  ${describe(phase)}`);
         const objectBytes = Math.max(1024, Math.round(phase.meanObjectKiB * 1024));
@@ -354,7 +354,7 @@ async function main(): Promise<void> {
       const hw = await highWatermarks(writer, "produce");
       const cold = await cluster.startAgent();
       log(
-        `catch-up: a cold agent reads ${hw.reduce((a, b) => a + b, 0)} records of 'produce' from offset 0 (≤ ${opts.seconds * 2}s), then the same GETs raw`,
+        `catch-up: a cold agent reads ${hw.reduce((a, b) => a + b, 0)} records of 'produce' from offset 0 (≤ ${opts.seconds * 1.5}s), then the same GETs raw`,
       );
       cluster.s3.record(true);
       const m = mark(cluster, [cold]);
@@ -363,9 +363,9 @@ async function main(): Promise<void> {
         "produce",
         hw.map(() => 0),
         hw,
-        opts.seconds * 2,
+        opts.seconds * 1.5,
       );
-      const phase = phaseResult("catch-up fetch (cold agent)", cluster, [cold], m, f.bytes, f.seconds);
+      const phase = await phaseResult("catch-up fetch (cold agent)", cluster, [cold], m, f.bytes, f.seconds);
       cluster.s3.record(false);
       const gets = [...cluster.s3.recorded.gets];
       await cold.stop();
@@ -426,7 +426,14 @@ async function main(): Promise<void> {
         );
         fetches += f.fetches;
         agentRounds.push(
-          phaseResult("hot-tail fetch (writer, strong reads)", cluster, [writer], m, f.bytes, f.seconds),
+          await phaseResult(
+            "hot-tail fetch (writer, strong reads)",
+            cluster,
+            [writer],
+            m,
+            f.bytes,
+            f.seconds,
+          ),
         );
         rawRounds.push(mibps(await rawGets(cluster, objects, PRODUCE_PARTITIONS)));
       }
@@ -461,7 +468,7 @@ async function main(): Promise<void> {
         const r = await produceJson(writer, topic, partitions, 16, opts.sweepSeconds, bodies, true);
         const phase = {
           partitions,
-          ...phaseResult(`sweep P=${partitions}`, cluster, [writer], m, r.bytes, r.seconds),
+          ...(await phaseResult(`sweep P=${partitions}`, cluster, [writer], m, r.bytes, r.seconds)),
         };
         sweep.push(phase);
         log(`  ${describe(phase)}`);
@@ -488,14 +495,14 @@ async function main(): Promise<void> {
         const phase = {
           partitions,
           agents: fleet.length,
-          ...phaseResult(
+          ...(await phaseResult(
             `sweep P=${partitions}, ${fleet.length} agents`,
             cluster,
             fleet,
             m,
             r.bytes,
             r.seconds,
-          ),
+          )),
         };
         log(
           `  ${describe(phase)}; ${phase.conditionalFailures} conditional-check failures, ${phase.strongReads} strong reads`,

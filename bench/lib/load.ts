@@ -120,14 +120,39 @@ export function mark(cluster: BenchCluster, agents: BenchAgent[]): Mark {
   };
 }
 
-export function phaseResult(
+function totalOps(cluster: BenchCluster): number {
+  let n = 0;
+  for (const c of [cluster.s3.snapshot(), cluster.dynamodb.snapshot()])
+    for (const op of c.ops.values()) n += op.count;
+  return n;
+}
+
+/**
+ * Waits until the forwarders see no request for two 250 ms windows (at most 5 s): an agent writes
+ * some manifest items after it acknowledges (index entries), and they belong to this phase.
+ */
+export async function settle(cluster: BenchCluster): Promise<void> {
+  const until = performance.now() + 5000;
+  let last = totalOps(cluster);
+  let quiet = 0;
+  while (quiet < 2 && performance.now() < until) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = totalOps(cluster);
+    quiet = now === last ? quiet + 1 : 0;
+    last = now;
+  }
+}
+
+/** Settles, then measures the phase since `before` (`bytes` payload moved in `seconds`). */
+export async function phaseResult(
   name: string,
   cluster: BenchCluster,
   agents: BenchAgent[],
   before: Mark,
   bytes: number,
   seconds?: number,
-): PhaseResult {
+): Promise<PhaseResult> {
+  await settle(cluster);
   const after = mark(cluster, agents);
   const s3 = diff(after.s3, before.s3);
   const ddb = diff(after.dynamodb, before.dynamodb);
