@@ -86,7 +86,7 @@ function loadRun(): BenchJson {
 }
 
 /** Least squares y = a + b·x. */
-function fit(points: [number, number][]): { a: number; b: number } {
+function linearFit(points: [number, number][]): { a: number; b: number } {
   const n = points.length;
   if (n === 1) return { a: 0, b: points[0]![1] / points[0]![0] };
   const mx = points.reduce((s, [x]) => s + x, 0) / n;
@@ -114,9 +114,9 @@ function main(): void {
   const touched = (p: PhaseResult & { partitions: number }) =>
     Math.min(p.partitions, (p.MiB * MiB) / recordBytes / Math.max(1, p.flushes));
   const pts = run.sweep.map((p) => ({ T: touched(p), p }));
-  const wcu = fit(pts.map(({ T, p }) => [T, p.writeUnitsPerFlush]));
-  const rru = fit(pts.map(({ T, p }) => [T, p.readUnitsPerFlush]));
-  const writes = fit(pts.map(({ T, p }) => [T, p.dynamoWritesPerFlush]));
+  const wcu = linearFit(pts.map(({ T, p }) => [T, p.writeUnitsPerFlush]));
+  const rru = linearFit(pts.map(({ T, p }) => [T, p.readUnitsPerFlush]));
+  const writes = linearFit(pts.map(({ T, p }) => [T, p.dynamoWritesPerFlush]));
   // Concurrent agents: extra units per partition-commit over the single-agent fit.
   let extraWcuPerCommit = 0;
   let extraRruPerCommit = 0;
@@ -247,7 +247,8 @@ function main(): void {
   );
   say();
   say("Prices (US East):");
-  for (const p of Object.values(PRICES)) say(`- ${p.unit}: $${Number(p.usd.toPrecision(4))} — ${p.source} (${p.checked})`);
+  for (const p of Object.values(PRICES))
+    say(`- ${p.unit}: $${Number(p.usd.toPrecision(4))} — ${p.source} (${p.checked})`);
   if (process.argv.includes("--json"))
     process.stdout.write(
       `${JSON.stringify({ run: { date: run.date, commit: run.commit }, fits: { wcu, rru, writes, extraWcuPerCommit, extraRruPerCommit }, scenarios })}\n`,
