@@ -26,7 +26,7 @@
 import { execSync } from "node:child_process";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CompressionTypes, Kafka, logLevel, type Producer } from "kafkajs";
-import { encodeRecordBatch } from "../client/src/format/index.js";
+import { encodeRecordBatch, readBatchHeader } from "../client/src/format/index.js";
 import { type BenchAgent, type BenchCluster, startCluster } from "./lib/cluster.js";
 import {
   closedLoop,
@@ -214,12 +214,18 @@ async function rawPut(cluster: BenchCluster, objectBytes: number, workers: numbe
   }
 }
 
-/** One reader per partition from `from[p]` to `until[p]` (binary fetches), or until the deadline. */
+/**
+ * One reader per partition from `from[p]` to `until[p]` (binary fetches), or until the deadline.
+ * Records are counted from the batch headers: a fetch that advanced past records it did not
+ * return would make the MiB/s meaningless, so the phase reports records returned vs offsets read.
+ */
 async function fetchAll(agent: BenchAgent, topic: string, from: number[], until: number[], seconds: number) {
   const start = performance.now();
   const deadline = start + seconds * 1000;
   let bytes = 0;
   let fetches = 0;
+  let records = 0;
+  let offsets = 0;
   await Promise.all(
     until.map(async (end, p) => {
       for (let offset = from[p]!; offset < end && performance.now() < deadline; ) {
@@ -227,13 +233,23 @@ async function fetchAll(agent: BenchAgent, topic: string, from: number[], until:
           `${agent.url}/v1/topics/${topic}/partitions/${p}/records?offset=${offset}&max_bytes=${FETCH_BYTES}&max_records=10000`,
           { headers: { accept: "application/vnd.floe.batch" } },
         );
-        bytes += (await res.arrayBuffer()).byteLength;
+        const body = new Uint8Array(await res.arrayBuffer());
+        bytes += body.byteLength;
+        for (let at = 0; at < body.length; ) {
+          const header = readBatchHeader(body, at);
+          records += header.recordCount;
+          at += header.batchLength + 12;
+        }
         fetches++;
-        offset = Number(res.headers.get("floe-next-offset"));
+        const next = Number(res.headers.get("floe-next-offset"));
+        offsets += next - offset;
+        offset = next;
       }
     }),
   );
-  return { bytes, fetches, seconds: (performance.now() - start) / 1000 };
+  if (records !== offsets)
+    log(`  WARNING: ${topic}: fetches returned ${records} records for ${offsets} offsets`);
+  return { bytes, fetches, records, offsets, seconds: (performance.now() - start) / 1000 };
 }
 
 /** Replays GETs (ranged or whole) raw through the same forwarder with `workers` in parallel. */
@@ -436,6 +452,9 @@ async function main(): Promise<void> {
           ),
         );
         rawRounds.push(mibps(await rawGets(cluster, objects, PRODUCE_PARTITIONS)));
+        log(
+          `  round ${round_ + 1}: writer ${agentRounds.at(-1)!.MiBps} MiB/s (${agentRounds.at(-1)!.MiB} MiB, ${f.fetches} fetches, ${f.records} records for ${f.offsets} offsets), raw ${round(rawRounds.at(-1)!)} MiB/s`,
+        );
       }
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
       const agentMiBps = mean(agentRounds.map((p) => p.MiBps));
