@@ -40,6 +40,7 @@ import {
   mark,
   type PhaseResult,
   phaseResult,
+  retried,
   round,
   valuePool,
 } from "./lib/load.js";
@@ -533,6 +534,7 @@ async function main(): Promise<void> {
   } finally {
     await cluster.stop();
   }
+  summary.retriedRequests = retried.count;
   summary.elapsedSeconds = round((Date.now() - started) / 1000);
   printTable(summary);
   process.stdout.write(`${JSON.stringify(summary)}\n`);

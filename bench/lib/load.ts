@@ -53,11 +53,27 @@ export async function closedLoop(
   return { bytes, ops, seconds: (performance.now() - start) / 1000 };
 }
 
+/** Retriable answers (429, 503) the load generators retried, as a client would; reported. */
+export const retried = { count: 0 };
+
+/**
+ * One request; a 429 or 503 (retriable: `throttled`, `unavailable`) is retried up to 5 times with
+ * a growing pause, as the SDK would. (An unstamped produce retried after an unknown outcome may
+ * write twice; the bench counts only acknowledged bytes, so that only costs requests.)
+ */
 export async function http(url: string, init?: RequestInit): Promise<Response> {
-  const res = await fetch(url, init);
-  if (res.status >= 300)
-    throw new Error(`${init?.method ?? "GET"} ${url} answered ${res.status}: ${await res.text()}`);
-  return res;
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(url, init);
+    if ((res.status === 429 || res.status === 503) && attempt < 5) {
+      await res.arrayBuffer();
+      retried.count++;
+      await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+      continue;
+    }
+    if (res.status >= 300)
+      throw new Error(`${init?.method ?? "GET"} ${url} answered ${res.status}: ${await res.text()}`);
+    return res;
+  }
 }
 
 export async function createTopic(agent: BenchAgent, name: string, partitions: number): Promise<void> {
