@@ -24,6 +24,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { expectedTouched, linearFit } from "./lib/cost-math.js";
 import type { PhaseResult } from "./lib/load.js";
 import { PRICES, requestDollars } from "./lib/prices.js";
 
@@ -83,27 +84,6 @@ function loadRun(): BenchJson {
   );
   if (run.status !== 0) throw new Error(`bench/agent.ts failed (${run.status})`);
   return JSON.parse(run.stdout.trim().split("\n").pop()!) as BenchJson;
-}
-
-/**
- * Partitions a flush of `records` touches when records land on P partitions evenly at random:
- * P·(1 − (1 − 1/P)^records). (The sweep's requests each cover 128 consecutive partitions, so a
- * small flush at P = 256 touches fewer than 256; this is the estimate, not a count.)
- */
-export function expectedTouched(partitions: number, records: number): number {
-  return partitions * (1 - (1 - 1 / partitions) ** records);
-}
-
-/** Least squares y = a + b·x. */
-function linearFit(points: [number, number][]): { a: number; b: number } {
-  const n = points.length;
-  if (n === 1) return { a: 0, b: points[0]![1] / points[0]![0] };
-  const mx = points.reduce((s, [x]) => s + x, 0) / n;
-  const my = points.reduce((s, [, y]) => s + y, 0) / n;
-  const sxx = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
-  const sxy = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0);
-  const b = sxx === 0 ? 0 : sxy / sxx;
-  return { a: my - b * mx, b };
 }
 
 function money(n: number): string {

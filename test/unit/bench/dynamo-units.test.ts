@@ -1,5 +1,6 @@
 /** The counting forwarder's DynamoDB arithmetic: item sizes, write/read units, request pricing. */
 import { describe, expect, it } from "vitest";
+import { expectedTouched, linearFit } from "../../../bench/lib/cost-math.js";
 import { type Counts, countDynamo, diff, s3Operation } from "../../../bench/lib/counting-proxy.js";
 import { itemBytes, numberBytes, readUnits, writeUnits } from "../../../bench/lib/dynamo-units.js";
 import { PRICES, requestDollars } from "../../../bench/lib/prices.js";
@@ -114,5 +115,25 @@ describe("S3 operations and request dollars", () => {
     expect(requestDollars({ s3Puts: 1000, s3Gets: 0, writeUnits: 0, readUnits: 0 })).toBeCloseTo(0.005, 10);
     expect(requestDollars({ s3Puts: 0, s3Gets: 0, writeUnits: 1e6, readUnits: 1e6 })).toBeCloseTo(0.75, 10);
     expect(PRICES.s3Get.usd * 1000).toBeCloseTo(0.0004, 10);
+  });
+});
+
+describe("cost model arithmetic", () => {
+  it("partitions touched: all of few partitions, fewer of many than records", () => {
+    expect(expectedTouched(1, 500)).toBe(1);
+    expect(expectedTouched(16, 640)).toBeCloseTo(16, 6);
+    expect(expectedTouched(256, 256)).toBeCloseTo(256 * (1 - (255 / 256) ** 256), 9); // ≈ 162
+    expect(expectedTouched(256, 3277)).toBeCloseTo(256, 0);
+  });
+
+  it("fits writes per flush = a + b·T exactly on the protocol's line", () => {
+    const { a, b } = linearFit([
+      [1, 2.2],
+      [16, 32.2],
+      [256, 512.2],
+    ]);
+    expect(a).toBeCloseTo(0.2, 9);
+    expect(b).toBeCloseTo(2, 9);
+    expect(linearFit([[4, 8]])).toEqual({ a: 0, b: 2 });
   });
 });
