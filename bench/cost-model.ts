@@ -169,7 +169,7 @@ function main(): void {
         const T = expectedTouched(partitions, (flushMiB * MiB) / recordBytes);
         const share = agents > 1 ? (agents - 1) / agents : 0;
         const scale = measuredShare > 0 ? share / measuredShare : 0;
-        const wcuPerFlush = Math.max(T, wcu.a + wcu.b * T + scale * extraWcuPerCommit * T);
+        const wcuPerFlush = Math.max(1, wcu.a + wcu.b * T + scale * extraWcuPerCommit * T);
         const rruPerFlush = Math.max(0, rru.a + rru.b * T + scale * extraRruPerCommit * T);
         const inCounts = {
           s3Puts: flushesPerGiB,
