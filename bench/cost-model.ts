@@ -5,7 +5,7 @@
  *
  *   npm run bench:cost -- results.json     (the JSON line `npm run bench` printed)
  *   npm run bench -- --only catchup,hot,sweep | npm run bench:cost -- -
- *   npm run bench:cost                      (runs a short counted workload itself: ~60 s)
+ *   npm run bench:cost                      (runs a short counted workload itself: ~2-4 min on a busy machine)
  *   [--rate-mib 100] [--linger-ms 250] [--lambda-request-mib 1] [--json]
  *
  * What is measured and what is modelled:
