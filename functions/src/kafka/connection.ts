@@ -209,6 +209,7 @@ export class KafkaConnection {
         this.produceTurn = run.catch(() => undefined);
         return run;
       },
+      closeConnection: () => this.destroy(),
     };
   }
 

@@ -21,7 +21,28 @@ export interface KafkaDeps {
   groups?: KafkaGroupCoordinator;
   producerIds: ProducerIdAllocator;
   clusterId: string;
+  requestLimits: RequestLimits;
+  /** How stale a head a fetch may read (FLOE_HEAD_CACHE_MS, as the HTTP fetch). */
+  headCacheMs: number;
   logError: (error: unknown) => void;
+}
+
+/**
+ * Per-request bounds of the Kafka listener (docs/kafka.md § Limits). A request naming more
+ * topic-partitions than `partitionsMax` gets INVALID_REQUEST for the excess (counted in request
+ * order), so one client cannot make the agent read thousands of heads for one request; the
+ * partitions it does serve are read at most `readConcurrency` at a time.
+ */
+export interface RequestLimits {
+  partitionsMax: number;
+  readConcurrency: number;
+}
+
+export const DEFAULT_REQUEST_LIMITS: RequestLimits = { partitionsMax: 1000, readConcurrency: 8 };
+
+/** The message a partition beyond the cap is answered with. */
+export function overPartitionCap(limits: RequestLimits): string {
+  return `a request may name at most ${limits.partitionsMax} topic-partitions; this one is past that`;
 }
 
 export interface RequestContext {
@@ -37,6 +58,11 @@ export interface RequestContext {
    * producers with several requests in flight rely on it), while their commits overlap.
    */
   inProduceOrder<T>(submit: () => Promise<T>): Promise<T>;
+  /**
+   * Closes this connection at once (unanswered requests are dropped; the client reconnects and
+   * retries them). How Kafka tells a client about a failed acks=0 produce, which has no response.
+   */
+  closeConnection(): void;
 }
 
 /** Answers one decoded request; `undefined` means no response at all (Produce with acks=0). */

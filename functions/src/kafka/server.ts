@@ -13,7 +13,7 @@ import type { Runtime } from "../runtime.js";
 import { ManifestBrokerDirectory } from "./broker-directory.js";
 import { ClassicGroupCoordinator } from "./classic-groups.js";
 import { type ConnectionLimits, KafkaConnection } from "./connection.js";
-import type { KafkaDeps } from "./context.js";
+import { DEFAULT_REQUEST_LIMITS, type KafkaDeps, type RequestLimits } from "./context.js";
 import type { BrokerDirectory, KafkaGroupCoordinator } from "./group-port.js";
 import { handlerTable } from "./handlers/index.js";
 import { ManifestProducerIds, type ProducerIdAllocator } from "./producer-ids.js";
@@ -37,7 +37,7 @@ export interface KafkaServerOptions {
   /** "shared": every agent behind one load-balanced advertised address (FLOE_KAFKA_ADVERTISED). */
   brokerMode?: "per-agent" | "shared";
   producerIds?: ProducerIdAllocator;
-  limits?: Partial<ConnectionLimits & { connectionsMax: number }>;
+  limits?: Partial<ConnectionLimits & RequestLimits & { connectionsMax: number }>;
   logError?: (error: unknown) => void;
 }
 
@@ -106,6 +106,11 @@ export async function startKafkaServer(runtime: Runtime, options: KafkaServerOpt
     ...(groups ? { groups } : {}),
     producerIds: options.producerIds ?? new ManifestProducerIds(runtime.manifest),
     clusterId: `floe-${runtime.config.table}`,
+    headCacheMs: runtime.config.headCacheMs,
+    requestLimits: {
+      partitionsMax: options.limits?.partitionsMax ?? DEFAULT_REQUEST_LIMITS.partitionsMax,
+      readConcurrency: options.limits?.readConcurrency ?? DEFAULT_REQUEST_LIMITS.readConcurrency,
+    },
     logError,
   };
   const handlers = handlerTable({ groups: groups !== undefined });
