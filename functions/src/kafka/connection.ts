@@ -8,7 +8,8 @@
  * responses by order, so each response waits in its slot until every earlier one is written.
  * Bounds: a frame larger than `frameBytesMax` closes the connection before it is buffered; past
  * `inflightMax` unanswered requests the socket stops being read (TCP back-pressure) until the
- * oldest is answered. Bytes that are not a request of a version we implement close the
+ * oldest is answered, nor while the process-wide FrameBudget has no room for its next frame.
+ * Bytes that are not a request of a version we implement close the
  * connection, as a Kafka broker does; ApiVersions of an unknown version is answered with
  * UNSUPPORTED_VERSION and our ranges, so the client can pick one.
  */
@@ -27,6 +28,7 @@ import type { MessageSchema } from "./codec/schema.js";
 import { API_KEYS, SCHEMAS } from "./codec/schemas/index.js";
 import type { Handler, KafkaDeps, RequestContext } from "./context.js";
 import { KAFKA } from "./errors.js";
+import type { FrameBudget } from "./frame-budget.js";
 import { apiVersionsAnswer } from "./handlers/api-versions.js";
 
 export interface ConnectionLimits {
@@ -40,6 +42,8 @@ interface Slot {
   /** Undefined until the handler is done; null = nothing to send (acks=0). */
   bytes: Uint8Array | null | undefined;
   close: boolean;
+  /** The request's size, reserved in the process-wide FrameBudget until this slot is written. */
+  frameBytes: number;
 }
 
 export class KafkaConnection {
@@ -56,12 +60,17 @@ export class KafkaConnection {
   private writeBlocked = false;
   /** Resolves once every accepted request has been answered (or the socket is gone). */
   private idleWaiters: (() => void)[] = [];
+  /** Bytes of the frame being buffered, reserved in the budget (0: none reserved yet). */
+  private reservedFrame = 0;
+  /** Set while waiting for the budget to have room for the next frame. */
+  private cancelBudgetWait: (() => void) | undefined;
 
   constructor(
     private readonly socket: Socket,
     private readonly deps: KafkaDeps,
     private readonly handlers: ReadonlyMap<number, Handler>,
     private readonly limits: ConnectionLimits,
+    private readonly budget: FrameBudget,
   ) {
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     // Responses the client has not read yet stay in the socket's buffer: while it is over its
@@ -91,6 +100,12 @@ export class KafkaConnection {
 
   destroy(): void {
     if (!this.closed.signal.aborted) this.closed.abort();
+    this.cancelBudgetWait?.();
+    this.cancelBudgetWait = undefined;
+    // Accepted slots release theirs as they are flushed (their handlers end on the abort).
+    const reserved = this.reservedFrame;
+    this.reservedFrame = 0;
+    this.budget.release(reserved);
     this.stopWaiting.abort();
     this.socket.destroy();
     for (const w of this.idleWaiters.splice(0)) w();
@@ -118,15 +133,29 @@ export class KafkaConnection {
         this.destroy();
         return;
       }
+      if (this.reservedFrame === 0) {
+        if (!this.budget.tryReserve(size)) {
+          this.cancelBudgetWait ??= this.budget.waitForRelease(() => {
+            this.cancelBudgetWait = undefined;
+            this.pump();
+          });
+          break;
+        }
+        this.reservedFrame = size;
+      }
       if (this.buffered < 4 + size) break;
       const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
       const frame = all.subarray(4, 4 + size);
       const rest = all.subarray(4 + size);
       this.chunks = rest.byteLength > 0 ? [rest] : [];
       this.buffered = rest.byteLength;
+      this.reservedFrame = 0;
       this.accept(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength));
     }
-    const full = this.slots.length >= this.limits.inflightMax || this.writeBlocked;
+    const full =
+      this.slots.length >= this.limits.inflightMax ||
+      this.writeBlocked ||
+      this.cancelBudgetWait !== undefined;
     if (full && !this.paused) {
       this.socket.pause();
       this.paused = true;
@@ -156,12 +185,17 @@ export class KafkaConnection {
       schema = SCHEMAS.get(header.apiKey);
       const handler = this.handlers.get(header.apiKey);
       if (!schema || !handler) {
+        this.budget.release(frame.byteLength);
         this.destroy();
         return;
       }
       if (!supports(schema, header.apiVersion)) {
-        if (header.apiKey === API_KEYS.apiVersions) this.answerNow(this.unsupportedApiVersions(header));
-        else this.destroy();
+        if (header.apiKey === API_KEYS.apiVersions)
+          this.answerNow(this.unsupportedApiVersions(header), frame.byteLength);
+        else {
+          this.budget.release(frame.byteLength);
+          this.destroy();
+        }
         return;
       }
       skipHeaderTags(read.reader, schema, header.apiVersion);
@@ -174,10 +208,11 @@ export class KafkaConnection {
       );
     } catch (error) {
       if (!(error instanceof KafkaDecodeError)) this.deps.logError(error);
+      this.budget.release(frame.byteLength);
       this.destroy();
       return;
     }
-    const slot: Slot = { bytes: undefined, close: false };
+    const slot: Slot = { bytes: undefined, close: false, frameBytes: frame.byteLength };
     this.slots.push(slot);
     const handler = this.handlers.get(header.apiKey)!;
     const ctx = this.context(header);
@@ -238,8 +273,8 @@ export class KafkaConnection {
     );
   }
 
-  private answerNow(bytes: Uint8Array): void {
-    this.slots.push({ bytes, close: false });
+  private answerNow(bytes: Uint8Array, frameBytes: number): void {
+    this.slots.push({ bytes, close: false, frameBytes });
     this.flush();
   }
 
@@ -247,6 +282,7 @@ export class KafkaConnection {
   private flush(): void {
     while (this.slots.length > 0 && this.slots[0]!.bytes !== undefined) {
       const slot = this.slots.shift()!;
+      this.budget.release(slot.frameBytes);
       if (this.closed.signal.aborted) continue;
       if (slot.bytes && !this.socket.write(slot.bytes)) this.writeBlocked = true;
       if (slot.close) {

@@ -5,7 +5,8 @@
  * invocation cannot hold a TCP connection.
  *
  * Bounds: at most `connectionsMax` connections (more are refused by the OS-level accept and
- * closed at once), frames up to `frameBytesMax`, `inflightMax` unanswered requests per connection.
+ * closed at once), frames up to `frameBytesMax`, `inflightMax` unanswered requests per connection,
+ * `inflightBytesMax` request bytes read and not yet answered across all of them (FrameBudget).
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { logPartitionDirectory } from "../groups/partition-directory.js";
@@ -14,6 +15,7 @@ import { ManifestBrokerDirectory } from "./broker-directory.js";
 import { ClassicGroupCoordinator } from "./classic-groups.js";
 import { type ConnectionLimits, KafkaConnection } from "./connection.js";
 import { DEFAULT_REQUEST_LIMITS, type KafkaDeps, type RequestLimits } from "./context.js";
+import { FrameBudget } from "./frame-budget.js";
 import type { BrokerDirectory, KafkaGroupCoordinator } from "./group-port.js";
 import { handlerTable } from "./handlers/index.js";
 import { ManifestProducerIds, type ProducerIdAllocator } from "./producer-ids.js";
@@ -37,7 +39,7 @@ export interface KafkaServerOptions {
   /** "shared": every agent behind one load-balanced advertised address (FLOE_KAFKA_ADVERTISED). */
   brokerMode?: "per-agent" | "shared";
   producerIds?: ProducerIdAllocator;
-  limits?: Partial<ConnectionLimits & RequestLimits & { connectionsMax: number }>;
+  limits?: Partial<ConnectionLimits & RequestLimits & { connectionsMax: number; inflightBytesMax: number }>;
   logError?: (error: unknown) => void;
 }
 
@@ -46,6 +48,8 @@ export interface KafkaServer {
   /** host:port as clients are told. */
   advertised: string;
   connections(): number;
+  /** The process-wide budget of request bytes in flight. */
+  frameBudget: FrameBudget;
   /** Stops accepting, answers every accepted request, then closes the connections. */
   close(): Promise<void>;
 }
@@ -119,10 +123,12 @@ export async function startKafkaServer(runtime: Runtime, options: KafkaServerOpt
       options.limits?.frameBytesMax ?? runtime.config.limits.requestBytesMax + FRAME_OVERHEAD_BYTES,
     inflightMax: options.limits?.inflightMax ?? DEFAULT_INFLIGHT,
   };
+  // One budget for every connection's request frames (FLOE_KAFKA_INFLIGHT_BYTES_MAX).
+  const budget = new FrameBudget(options.limits?.inflightBytesMax ?? runtime.config.kafkaInflightBytesMax);
   server.maxConnections = options.limits?.connectionsMax ?? DEFAULT_CONNECTIONS;
   server.on("connection", (socket: Socket) => {
     socket.setNoDelay(true);
-    const connection = new KafkaConnection(socket, deps, handlers, limits);
+    const connection = new KafkaConnection(socket, deps, handlers, limits, budget);
     connections.add(connection);
     socket.once("close", () => connections.delete(connection));
   });
@@ -132,6 +138,7 @@ export async function startKafkaServer(runtime: Runtime, options: KafkaServerOpt
     port,
     advertised: `${advertised.host}:${advertised.port}`,
     connections: () => connections.size,
+    frameBudget: budget,
     async close() {
       const closed = new Promise<void>((done) => server.close(() => done()));
       // Group waiters (a JoinGroup at its barrier) end first, so draining cannot wait on them.
