@@ -30,6 +30,7 @@ import type { Handler, KafkaDeps, RequestContext } from "./context.js";
 import { KAFKA } from "./errors.js";
 import type { FrameBudget } from "./frame-budget.js";
 import { apiVersionsAnswer } from "./handlers/api-versions.js";
+import { SaslSession } from "./sasl.js";
 
 export interface ConnectionLimits {
   /** Largest request frame accepted (bytes after the size field). */
@@ -42,6 +43,8 @@ interface Slot {
   /** Undefined until the handler is done; null = nothing to send (acks=0). */
   bytes: Uint8Array | null | undefined;
   close: boolean;
+  /** Written, then the connection ends (closeAfterResponse). */
+  endAfter: boolean;
   /** The request's size, reserved in the process-wide FrameBudget until this slot is written. */
   frameBytes: number;
 }
@@ -64,6 +67,7 @@ export class KafkaConnection {
   private reservedFrame = 0;
   /** Set while waiting for the budget to have room for the next frame. */
   private cancelBudgetWait: (() => void) | undefined;
+  private readonly sasl: SaslSession;
 
   constructor(
     private readonly socket: Socket,
@@ -72,6 +76,7 @@ export class KafkaConnection {
     private readonly limits: ConnectionLimits,
     private readonly budget: FrameBudget,
   ) {
+    this.sasl = new SaslSession(deps.sasl);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     // Responses the client has not read yet stay in the socket's buffer: while it is over its
     // high-water mark no new request is read (backpressure), so a client that never reads cannot
@@ -128,7 +133,8 @@ export class KafkaConnection {
     ) {
       const head = this.peek(4);
       const size = head.readInt32BE(0);
-      if (size < 8 || size > this.limits.frameBytesMax) {
+      const smallest = this.sasl.state === "raw-token" ? 1 : 8;
+      if (size < smallest || size > this.limits.frameBytesMax) {
         // 8 bytes is the smallest header (api key, version, correlation id, null client id).
         this.destroy();
         return;
@@ -176,6 +182,13 @@ export class KafkaConnection {
   }
 
   private accept(frame: Uint8Array): void {
+    if (this.sasl.state === "raw-token") {
+      // After a SaslHandshake v0 the client sends its PLAIN token unframed by any Kafka header;
+      // success is an empty token (a zero size), failure a closed connection (KIP-43).
+      const ok = this.sasl.authenticateRaw(frame);
+      this.answerNow(ok ? new Uint8Array(4) : null, frame.byteLength, !ok);
+      return;
+    }
     let header: RequestHeader;
     let schema: MessageSchema | undefined;
     let body: Message;
@@ -198,6 +211,12 @@ export class KafkaConnection {
         }
         return;
       }
+      if (!this.sasl.admits(header.apiKey)) {
+        // Before authentication (or out of the exchange's order): closed, as Kafka's SASL listener.
+        this.budget.release(frame.byteLength);
+        this.destroy();
+        return;
+      }
       skipHeaderTags(read.reader, schema, header.apiVersion);
       body = decodeBody(
         frame,
@@ -212,10 +231,10 @@ export class KafkaConnection {
       this.destroy();
       return;
     }
-    const slot: Slot = { bytes: undefined, close: false, frameBytes: frame.byteLength };
+    const slot: Slot = { bytes: undefined, close: false, endAfter: false, frameBytes: frame.byteLength };
     this.slots.push(slot);
     const handler = this.handlers.get(header.apiKey)!;
-    const ctx = this.context(header);
+    const ctx = this.context(header, slot);
     const run = handler(body, ctx);
     const known = schema;
     run
@@ -232,7 +251,7 @@ export class KafkaConnection {
       .finally(() => this.flush());
   }
 
-  private context(header: RequestHeader): RequestContext {
+  private context(header: RequestHeader, slot: Slot): RequestContext {
     return {
       deps: this.deps,
       header,
@@ -245,6 +264,10 @@ export class KafkaConnection {
         return run;
       },
       closeConnection: () => this.destroy(),
+      closeAfterResponse: () => {
+        slot.endAfter = true;
+      },
+      sasl: this.sasl,
     };
   }
 
@@ -273,8 +296,8 @@ export class KafkaConnection {
     );
   }
 
-  private answerNow(bytes: Uint8Array, frameBytes: number): void {
-    this.slots.push({ bytes, close: false, frameBytes });
+  private answerNow(bytes: Uint8Array | null, frameBytes: number, close = false): void {
+    this.slots.push({ bytes, close, endAfter: false, frameBytes });
     this.flush();
   }
 
@@ -288,6 +311,11 @@ export class KafkaConnection {
       if (slot.close) {
         this.socket.end();
         this.destroy();
+      } else if (slot.endAfter) {
+        // The answer goes out first (end() flushes it); nothing more is read or answered.
+        this.closed.abort();
+        this.stopWaiting.abort();
+        this.socket.end(() => this.destroy());
       }
     }
     if (this.slots.length === 0) for (const w of this.idleWaiters.splice(0)) w();

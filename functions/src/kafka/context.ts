@@ -8,6 +8,7 @@ import type { Message } from "./codec/codec.js";
 import type { RequestHeader } from "./codec/headers.js";
 import type { BrokerDirectory, KafkaGroupCoordinator } from "./group-port.js";
 import type { ProducerIdAllocator } from "./producer-ids.js";
+import type { SaslPolicy, SaslSession } from "./sasl.js";
 
 /** The same engine, batcher and caches the HTTP app uses (runtime.ts builds both). */
 export interface KafkaDeps {
@@ -22,6 +23,8 @@ export interface KafkaDeps {
   producerIds: ProducerIdAllocator;
   clusterId: string;
   requestLimits: RequestLimits;
+  /** Whether SASL/PLAIN is required and which passwords it accepts (FLOE_API_TOKENS). */
+  sasl: SaslPolicy;
   /** How stale a head a fetch may read (FLOE_HEAD_CACHE_MS, as the HTTP fetch). */
   headCacheMs: number;
   logError: (error: unknown) => void;
@@ -63,6 +66,10 @@ export interface RequestContext {
    * retries them). How Kafka tells a client about a failed acks=0 produce, which has no response.
    */
   closeConnection(): void;
+  /** Sends this request's response, then closes (a failed SASL exchange, as Kafka). */
+  closeAfterResponse(): void;
+  /** This connection's SASL state (sasl.ts). */
+  sasl: SaslSession;
 }
 
 /** Answers one decoded request; `undefined` means no response at all (Produce with acks=0). */

@@ -10,6 +10,7 @@
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { logPartitionDirectory } from "../groups/partition-directory.js";
+import { tokenChecker } from "../http/auth.js";
 import type { Runtime } from "../runtime.js";
 import { ManifestBrokerDirectory } from "./broker-directory.js";
 import { ClassicGroupCoordinator } from "./classic-groups.js";
@@ -111,6 +112,7 @@ export async function startKafkaServer(runtime: Runtime, options: KafkaServerOpt
     producerIds: options.producerIds ?? new ManifestProducerIds(runtime.manifest),
     clusterId: `floe-${runtime.config.table}`,
     headCacheMs: runtime.config.headCacheMs,
+    sasl: { required: runtime.config.apiTokens.length > 0, accepts: tokenChecker(runtime.config.apiTokens) },
     requestLimits: {
       partitionsMax: options.limits?.partitionsMax ?? DEFAULT_REQUEST_LIMITS.partitionsMax,
       readConcurrency: options.limits?.readConcurrency ?? DEFAULT_REQUEST_LIMITS.readConcurrency,
