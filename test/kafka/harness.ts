@@ -31,6 +31,8 @@ export interface KafkaTestAgent {
 export interface KafkaAgentOptions {
   env?: Record<string, string>;
   limits?: KafkaServerOptions["limits"];
+  /** What clients are told (e.g. a fault proxy in front of the listener); default the listener. */
+  advertised?: { host: string; port: number };
   /** Another agent over the same bucket and table (a cluster of agents); it owns the stand-ins. */
   shareWith?: KafkaTestAgent;
 }
@@ -54,6 +56,7 @@ export async function startKafkaAgent(options: KafkaAgentOptions = {}): Promise<
       host: "127.0.0.1",
       port: 0,
       ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.advertised ? { advertised: options.advertised } : {}),
       logError: (e) => errors.push(e),
     });
     const server = http;
