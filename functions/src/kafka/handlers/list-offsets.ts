@@ -15,6 +15,10 @@ import { mapLimit } from "../map-limit.js";
 export const LATEST_TIMESTAMP = -1;
 export const EARLIEST_TIMESTAMP = -2;
 export const MAX_TIMESTAMP = -3;
+/** v8+: the first offset held locally; with S3 as the only storage that is the log start. */
+export const EARLIEST_LOCAL_TIMESTAMP = -4;
+/** v9+: the last offset in tiered storage; Kafka answers -1 for a topic without tiering, as here. */
+export const LATEST_TIERED_TIMESTAMP = -5;
 
 interface ListOffsetsRequest {
   topics: { name: string; partitions: { partitionIndex: number; timestamp: number }[] }[];
@@ -36,7 +40,9 @@ async function timestampAt(log: FloeLog, head: PartitionHead, offset: number): P
 
 async function answer(log: FloeLog, head: PartitionHead, timestamp: number): Promise<OffsetAnswer> {
   if (timestamp === LATEST_TIMESTAMP) return { offset: head.nextOffset, timestamp: -1 };
-  if (timestamp === EARLIEST_TIMESTAMP) return { offset: head.logStartOffset, timestamp: -1 };
+  if (timestamp === EARLIEST_TIMESTAMP || timestamp === EARLIEST_LOCAL_TIMESTAMP)
+    return { offset: head.logStartOffset, timestamp: -1 };
+  if (timestamp === LATEST_TIERED_TIMESTAMP) return { offset: -1, timestamp: -1 };
   if (timestamp === MAX_TIMESTAMP)
     return (await log.offsetOfMaxTimestamp(head)) ?? { offset: -1, timestamp: -1 };
   const offset = await log.offsetForTimestamp(head, timestamp);
@@ -56,7 +62,7 @@ export const handleListOffsets: Handler = async (message, ctx) => {
   });
   // Bounded: at most partitionsMax served, readConcurrency head reads at once (map-limit.ts).
   const answers = await mapLimit(flat, requestLimits.readConcurrency, async ({ topic, p }, i) => {
-    if (i >= requestLimits.partitionsMax || p.timestamp < MAX_TIMESTAMP)
+    if (i >= requestLimits.partitionsMax || p.timestamp < LATEST_TIERED_TIMESTAMP)
       return failed(p.partitionIndex, KAFKA.INVALID_REQUEST);
     try {
       const meta = await log.requirePartition(topic, p.partitionIndex);
