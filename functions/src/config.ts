@@ -33,6 +33,7 @@ export const ENV = {
   apiTokens: "FLOE_API_TOKENS",
   kafkaPort: "FLOE_KAFKA_PORT",
   kafkaAdvertised: "FLOE_KAFKA_ADVERTISED",
+  kafkaInflightBytesMax: "FLOE_KAFKA_INFLIGHT_BYTES_MAX",
   region: "AWS_REGION",
   endpoint: "AWS_ENDPOINT_URL",
   s3Endpoint: "AWS_ENDPOINT_URL_S3",
@@ -100,6 +101,8 @@ export interface AgentConfig {
   kafkaPort: number;
   /** The `host:port` Kafka clients are told to connect to; default 127.0.0.1:<the bound port>. */
   kafkaAdvertised?: { host: string; port: number };
+  /** Request bytes the Kafka listener holds across all connections (frames read, not answered yet). */
+  kafkaInflightBytesMax: number;
   limits: ServerLimits;
 }
 
@@ -255,6 +258,7 @@ export function loadConfig(
     kafkaPort:
       platform === "lambda" ? 0 : int(env, ENV.kafkaPort, env[ENV.port]?.trim() === "0" ? 0 : 9092, 0, 65535),
     ...(kafkaAdvertised ? { kafkaAdvertised } : {}),
+    kafkaInflightBytesMax: int(env, ENV.kafkaInflightBytesMax, 64 * MiB, 64 * 1024, 64 * 1024 * MiB),
     limits,
   };
 }

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { KafkaWriter } from "../../functions/src/kafka/codec/primitives.js";
 import { KafkaConnection } from "../../functions/src/kafka/connection.js";
 import type { KafkaDeps } from "../../functions/src/kafka/context.js";
+import { FrameBudget } from "../../functions/src/kafka/frame-budget.js";
 import { handlerTable } from "../../functions/src/kafka/handlers/index.js";
 
 const API_VERSIONS_V0 = (() => {
@@ -48,10 +49,16 @@ describe("a Kafka connection's bounds", () => {
     });
     const { port } = await listen((socket) => {
       serverSide = socket;
-      connection = new KafkaConnection(socket, { logError: () => {} } as unknown as KafkaDeps, handlers, {
-        frameBytesMax: 1 << 20,
-        inflightMax: 4,
-      });
+      connection = new KafkaConnection(
+        socket,
+        { logError: () => {} } as unknown as KafkaDeps,
+        handlers,
+        {
+          frameBytesMax: 1 << 20,
+          inflightMax: 4,
+        },
+        new FrameBudget(1 << 30),
+      );
     });
     const client = connect(port, "127.0.0.1");
     await new Promise((r) => client.once("connect", r));
@@ -97,10 +104,16 @@ describe("a Kafka connection's bounds", () => {
       socket.on("close", () => {
         closed = true;
       });
-      new KafkaConnection(socket, { logError: () => {} } as unknown as KafkaDeps, handlers, {
-        frameBytesMax: 2 << 20,
-        inflightMax: 4,
-      });
+      new KafkaConnection(
+        socket,
+        { logError: () => {} } as unknown as KafkaDeps,
+        handlers,
+        {
+          frameBytesMax: 2 << 20,
+          inflightMax: 4,
+        },
+        new FrameBudget(1 << 30),
+      );
     });
     const client = connect(port, "127.0.0.1");
     await new Promise((r) => client.once("connect", r));
@@ -127,4 +140,60 @@ describe("a Kafka connection's bounds", () => {
     // Assess: linear work, a few copies of the frame at most (quadratic would be ~1,000 copies).
     expect(copied).toBeLessThanOrEqual(4 * frame.byteLength);
   }, 120_000);
+
+  for (const [label, spare, concurrent] of [
+    ["one byte short of two frames: the second connection waits for the first's answer", -1, false],
+    ["exactly two frames: both are read at once", 0, true],
+  ] as const) {
+    it(`a process-wide budget of request bytes in flight across connections, ${label}`, async () => {
+      // Prepare: ApiVersions handlers that hold their request until released
+      const F = API_VERSIONS_V0.byteLength - 4;
+      const budget = new FrameBudget(2 * F + spare);
+      const handlers = handlerTable({ groups: false });
+      const inner = handlers.get(18)!;
+      const gates: (() => void)[] = [];
+      let handled = 0;
+      handlers.set(18, async (body, ctx) => {
+        handled++;
+        await new Promise<void>((r) => gates.push(r));
+        return inner(body, ctx);
+      });
+      const { port } = await listen((socket) => {
+        new KafkaConnection(
+          socket,
+          { logError: () => {} } as unknown as KafkaDeps,
+          handlers,
+          {
+            frameBytesMax: 1 << 20,
+            inflightMax: 4,
+          },
+          budget,
+        );
+      });
+      const open = async () => {
+        const c = connect(port, "127.0.0.1");
+        await new Promise((r) => c.once("connect", r));
+        let answers = 0;
+        c.on("data", () => answers++);
+        return { c, answers: () => answers };
+      };
+      const a = await open();
+      const b = await open();
+      // Act
+      a.c.write(API_VERSIONS_V0);
+      await until(() => handled === 1);
+      b.c.write(API_VERSIONS_V0);
+      await until(() => (concurrent ? handled === 2 : budget.waiting === 1));
+      // Assess
+      expect(handled).toBe(concurrent ? 2 : 1);
+      expect(budget.reserved).toBe(concurrent ? 2 * F : F);
+      gates.shift()!();
+      await until(() => a.answers() > 0 && handled === 2);
+      gates.shift()!();
+      await until(() => b.answers() > 0);
+      await until(() => budget.reserved === 0);
+      a.c.destroy();
+      b.c.destroy();
+    });
+  }
 });

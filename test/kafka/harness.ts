@@ -11,6 +11,8 @@ import {
   type KafkaServerOptions,
   startKafkaServer,
 } from "../../functions/src/kafka/server.js";
+import type { ManifestStore } from "../../functions/src/ports/manifest-store.js";
+import type { ObjectStore } from "../../functions/src/ports/object-store.js";
 import { createRuntime, type Runtime } from "../../functions/src/runtime.js";
 import { startTestStandIns, type TestStandIns } from "../support/standins.js";
 
@@ -21,32 +23,40 @@ export interface KafkaTestAgent {
   kafka: KafkaServer;
   runtime: Runtime;
   errors: unknown[];
+  /** The stores this agent runs on; a second agent given `shareWith` runs on the same ones. */
+  stores: { objects: ObjectStore; manifest: ManifestStore };
   stop(): Promise<void>;
 }
 
 export interface KafkaAgentOptions {
   env?: Record<string, string>;
   limits?: KafkaServerOptions["limits"];
+  /** What clients are told (e.g. a fault proxy in front of the listener); default the listener. */
+  advertised?: { host: string; port: number };
+  /** Another agent over the same bucket and table (a cluster of agents); it owns the stand-ins. */
+  shareWith?: KafkaTestAgent;
 }
 
 export async function startKafkaAgent(options: KafkaAgentOptions = {}): Promise<KafkaTestAgent> {
-  const standIns: TestStandIns = await startTestStandIns();
+  const standIns: TestStandIns | undefined = options.shareWith ? undefined : await startTestStandIns();
   let http: RunningServer | undefined;
   try {
     const config = loadConfig(
       { FLOE_LINGER_MS: "5", ...options.env },
       { storage: "embedded", platform: "container" },
     );
-    const runtime = createRuntime(config, {
-      objects: await standIns.newObjectStore(),
-      manifest: await standIns.newManifestStore(),
-    });
+    const stores = options.shareWith?.stores ?? {
+      objects: await standIns!.newObjectStore(),
+      manifest: await standIns!.newManifestStore(),
+    };
+    const runtime = createRuntime(config, stores);
     http = await startServer(runtime, "127.0.0.1", 0);
     const errors: unknown[] = [];
     const kafka = await startKafkaServer(runtime, {
       host: "127.0.0.1",
       port: 0,
       ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.advertised ? { advertised: options.advertised } : {}),
       logError: (e) => errors.push(e),
     });
     const server = http;
@@ -56,16 +66,17 @@ export async function startKafkaAgent(options: KafkaAgentOptions = {}): Promise<
       kafka,
       runtime,
       errors,
+      stores,
       async stop() {
         // Kafka first: its group coordinator and broker heartbeats end before the stores stop.
         await kafka.close();
         await server.close();
-        await standIns.stop();
+        await standIns?.stop();
       },
     };
   } catch (error) {
     await http?.close();
-    await standIns.stop();
+    await standIns?.stop();
     throw error;
   }
 }

@@ -80,6 +80,29 @@ describe("Kafka protocol details", () => {
     expect(answers[3]!.timestamp).toBe(5_000);
   });
 
+  it("ListOffsets v9: EARLIEST_LOCAL (-4) is the log start, LATEST_TIERED (-5) is -1 (no tiering)", async () => {
+    const topic = kafkaTopic("lo9");
+    await agent().runtime.log.topics.create(topic, 1);
+    const client = await WireClient.open(agent().broker);
+    client.send(0, 7, 1, produce(topic, batch("r", 1_000)));
+    await client.response(0, 7);
+    const ask = async (timestamp: number) => {
+      client.send(2, 9, 2, {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [{ name: topic, partitions: [{ partitionIndex: 0, timestamp }] }],
+      });
+      return first((await client.response(2, 9))!.body, "topics", "partitions");
+    };
+    const answers = [await ask(-4), await ask(-5), await ask(-6)];
+    client.close();
+    expect(answers.map((a) => [a.errorCode, a.offset])).toEqual([
+      [0, 0],
+      [0, -1],
+      [KAFKA.INVALID_REQUEST, -1],
+    ]);
+  });
+
   it("a Fetch at the end long-polls until a record produced through HTTP arrives", async () => {
     const topic = kafkaTopic("lp");
     await agent().runtime.log.topics.create(topic, 1);

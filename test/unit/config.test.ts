@@ -105,5 +105,10 @@ describe("loadConfig", () => {
     });
     expect(() => loadConfig({ FLOE_KAFKA_ADVERTISED: "no-port" })).toThrow(/FLOE_KAFKA_ADVERTISED/);
     expect(() => loadConfig({ FLOE_KAFKA_PORT: "70000" })).toThrow(/FLOE_KAFKA_PORT/);
+    expect(loadConfig({}).kafkaInflightBytesMax).toBe(64 * 1024 * 1024);
+    expect(loadConfig({ FLOE_KAFKA_INFLIGHT_BYTES_MAX: "1048576" }).kafkaInflightBytesMax).toBe(1 << 20);
+    expect(() => loadConfig({ FLOE_KAFKA_INFLIGHT_BYTES_MAX: "1000" })).toThrow(
+      /FLOE_KAFKA_INFLIGHT_BYTES_MAX/,
+    );
   });
 });

@@ -16,17 +16,28 @@ function digest(token: string): Buffer {
   return createHash("sha256").update(token, "utf8").digest();
 }
 
-export function bearerAuth(tokens: readonly string[]): MiddlewareHandler {
+/**
+ * Whether a presented token is one of `tokens` (FLOE_API_TOKENS): the one check the HTTP bearer
+ * auth and the Kafka listener's SASL/PLAIN share.
+ */
+export function tokenChecker(tokens: readonly string[]): (presented: string) => boolean {
   const accepted = tokens.map(digest);
-  return async (c, next) => {
-    if (accepted.length === 0 || PUBLIC_PATHS.has(c.req.path)) return next();
-    const match = BEARER.exec(c.req.header("authorization") ?? "");
-    if (!match) throw new FloeError("unauthenticated", "this server requires Authorization: Bearer <token>");
-    const presented = digest(match[1]!);
+  return (presented) => {
+    const hashed = digest(presented);
     // Compare against every token (no early exit) so timing does not reveal which one matched.
     let ok = false;
-    for (const token of accepted) ok = timingSafeEqual(token, presented) || ok;
-    if (!ok) throw new FloeError("unauthenticated", "the bearer token is not valid");
+    for (const token of accepted) ok = timingSafeEqual(token, hashed) || ok;
+    return ok;
+  };
+}
+
+export function bearerAuth(tokens: readonly string[]): MiddlewareHandler {
+  const accepts = tokenChecker(tokens);
+  return async (c, next) => {
+    if (tokens.length === 0 || PUBLIC_PATHS.has(c.req.path)) return next();
+    const match = BEARER.exec(c.req.header("authorization") ?? "");
+    if (!match) throw new FloeError("unauthenticated", "this server requires Authorization: Bearer <token>");
+    if (!accepts(match[1]!)) throw new FloeError("unauthenticated", "the bearer token is not valid");
     return next();
   };
 }

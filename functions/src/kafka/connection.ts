@@ -8,7 +8,8 @@
  * responses by order, so each response waits in its slot until every earlier one is written.
  * Bounds: a frame larger than `frameBytesMax` closes the connection before it is buffered; past
  * `inflightMax` unanswered requests the socket stops being read (TCP back-pressure) until the
- * oldest is answered. Bytes that are not a request of a version we implement close the
+ * oldest is answered, nor while the process-wide FrameBudget has no room for its next frame.
+ * Bytes that are not a request of a version we implement close the
  * connection, as a Kafka broker does; ApiVersions of an unknown version is answered with
  * UNSUPPORTED_VERSION and our ranges, so the client can pick one.
  */
@@ -27,7 +28,9 @@ import type { MessageSchema } from "./codec/schema.js";
 import { API_KEYS, SCHEMAS } from "./codec/schemas/index.js";
 import type { Handler, KafkaDeps, RequestContext } from "./context.js";
 import { KAFKA } from "./errors.js";
+import type { FrameBudget } from "./frame-budget.js";
 import { apiVersionsAnswer } from "./handlers/api-versions.js";
+import { SaslSession } from "./sasl.js";
 
 export interface ConnectionLimits {
   /** Largest request frame accepted (bytes after the size field). */
@@ -40,6 +43,10 @@ interface Slot {
   /** Undefined until the handler is done; null = nothing to send (acks=0). */
   bytes: Uint8Array | null | undefined;
   close: boolean;
+  /** Written, then the connection ends (closeAfterResponse). */
+  endAfter: boolean;
+  /** The request's size, reserved in the process-wide FrameBudget until this slot is written. */
+  frameBytes: number;
 }
 
 export class KafkaConnection {
@@ -56,13 +63,20 @@ export class KafkaConnection {
   private writeBlocked = false;
   /** Resolves once every accepted request has been answered (or the socket is gone). */
   private idleWaiters: (() => void)[] = [];
+  /** Bytes of the frame being buffered, reserved in the budget (0: none reserved yet). */
+  private reservedFrame = 0;
+  /** Set while waiting for the budget to have room for the next frame. */
+  private cancelBudgetWait: (() => void) | undefined;
+  private readonly sasl: SaslSession;
 
   constructor(
     private readonly socket: Socket,
     private readonly deps: KafkaDeps,
     private readonly handlers: ReadonlyMap<number, Handler>,
     private readonly limits: ConnectionLimits,
+    private readonly budget: FrameBudget,
   ) {
+    this.sasl = new SaslSession(deps.sasl);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     // Responses the client has not read yet stay in the socket's buffer: while it is over its
     // high-water mark no new request is read (backpressure), so a client that never reads cannot
@@ -91,6 +105,12 @@ export class KafkaConnection {
 
   destroy(): void {
     if (!this.closed.signal.aborted) this.closed.abort();
+    this.cancelBudgetWait?.();
+    this.cancelBudgetWait = undefined;
+    // Accepted slots release theirs as they are flushed (their handlers end on the abort).
+    const reserved = this.reservedFrame;
+    this.reservedFrame = 0;
+    this.budget.release(reserved);
     this.stopWaiting.abort();
     this.socket.destroy();
     for (const w of this.idleWaiters.splice(0)) w();
@@ -113,10 +133,21 @@ export class KafkaConnection {
     ) {
       const head = this.peek(4);
       const size = head.readInt32BE(0);
-      if (size < 8 || size > this.limits.frameBytesMax) {
+      const smallest = this.sasl.state === "raw-token" ? 1 : 8;
+      if (size < smallest || size > this.limits.frameBytesMax) {
         // 8 bytes is the smallest header (api key, version, correlation id, null client id).
         this.destroy();
         return;
+      }
+      if (this.reservedFrame === 0) {
+        if (!this.budget.tryReserve(size)) {
+          this.cancelBudgetWait ??= this.budget.waitForRelease(() => {
+            this.cancelBudgetWait = undefined;
+            this.pump();
+          });
+          break;
+        }
+        this.reservedFrame = size;
       }
       if (this.buffered < 4 + size) break;
       const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
@@ -124,9 +155,13 @@ export class KafkaConnection {
       const rest = all.subarray(4 + size);
       this.chunks = rest.byteLength > 0 ? [rest] : [];
       this.buffered = rest.byteLength;
+      this.reservedFrame = 0;
       this.accept(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength));
     }
-    const full = this.slots.length >= this.limits.inflightMax || this.writeBlocked;
+    const full =
+      this.slots.length >= this.limits.inflightMax ||
+      this.writeBlocked ||
+      this.cancelBudgetWait !== undefined;
     if (full && !this.paused) {
       this.socket.pause();
       this.paused = true;
@@ -147,6 +182,13 @@ export class KafkaConnection {
   }
 
   private accept(frame: Uint8Array): void {
+    if (this.sasl.state === "raw-token") {
+      // After a SaslHandshake v0 the client sends its PLAIN token unframed by any Kafka header;
+      // success is an empty token (a zero size), failure a closed connection (KIP-43).
+      const ok = this.sasl.authenticateRaw(frame);
+      this.answerNow(ok ? new Uint8Array(4) : null, frame.byteLength, !ok);
+      return;
+    }
     let header: RequestHeader;
     let schema: MessageSchema | undefined;
     let body: Message;
@@ -156,12 +198,23 @@ export class KafkaConnection {
       schema = SCHEMAS.get(header.apiKey);
       const handler = this.handlers.get(header.apiKey);
       if (!schema || !handler) {
+        this.budget.release(frame.byteLength);
         this.destroy();
         return;
       }
       if (!supports(schema, header.apiVersion)) {
-        if (header.apiKey === API_KEYS.apiVersions) this.answerNow(this.unsupportedApiVersions(header));
-        else this.destroy();
+        if (header.apiKey === API_KEYS.apiVersions)
+          this.answerNow(this.unsupportedApiVersions(header), frame.byteLength);
+        else {
+          this.budget.release(frame.byteLength);
+          this.destroy();
+        }
+        return;
+      }
+      if (!this.sasl.admits(header.apiKey)) {
+        // Before authentication (or out of the exchange's order): closed, as Kafka's SASL listener.
+        this.budget.release(frame.byteLength);
+        this.destroy();
         return;
       }
       skipHeaderTags(read.reader, schema, header.apiVersion);
@@ -174,13 +227,14 @@ export class KafkaConnection {
       );
     } catch (error) {
       if (!(error instanceof KafkaDecodeError)) this.deps.logError(error);
+      this.budget.release(frame.byteLength);
       this.destroy();
       return;
     }
-    const slot: Slot = { bytes: undefined, close: false };
+    const slot: Slot = { bytes: undefined, close: false, endAfter: false, frameBytes: frame.byteLength };
     this.slots.push(slot);
     const handler = this.handlers.get(header.apiKey)!;
-    const ctx = this.context(header);
+    const ctx = this.context(header, slot);
     const run = handler(body, ctx);
     const known = schema;
     run
@@ -197,7 +251,7 @@ export class KafkaConnection {
       .finally(() => this.flush());
   }
 
-  private context(header: RequestHeader): RequestContext {
+  private context(header: RequestHeader, slot: Slot): RequestContext {
     return {
       deps: this.deps,
       header,
@@ -209,6 +263,11 @@ export class KafkaConnection {
         this.produceTurn = run.catch(() => undefined);
         return run;
       },
+      closeConnection: () => this.destroy(),
+      closeAfterResponse: () => {
+        slot.endAfter = true;
+      },
+      sasl: this.sasl,
     };
   }
 
@@ -237,8 +296,8 @@ export class KafkaConnection {
     );
   }
 
-  private answerNow(bytes: Uint8Array): void {
-    this.slots.push({ bytes, close: false });
+  private answerNow(bytes: Uint8Array | null, frameBytes: number, close = false): void {
+    this.slots.push({ bytes, close, endAfter: false, frameBytes });
     this.flush();
   }
 
@@ -246,11 +305,17 @@ export class KafkaConnection {
   private flush(): void {
     while (this.slots.length > 0 && this.slots[0]!.bytes !== undefined) {
       const slot = this.slots.shift()!;
+      this.budget.release(slot.frameBytes);
       if (this.closed.signal.aborted) continue;
       if (slot.bytes && !this.socket.write(slot.bytes)) this.writeBlocked = true;
       if (slot.close) {
         this.socket.end();
         this.destroy();
+      } else if (slot.endAfter) {
+        // The answer goes out first (end() flushes it); nothing more is read or answered.
+        this.closed.abort();
+        this.stopWaiting.abort();
+        this.socket.end(() => this.destroy());
       }
     }
     if (this.slots.length === 0) for (const w of this.idleWaiters.splice(0)) w();

@@ -5,15 +5,18 @@
  * invocation cannot hold a TCP connection.
  *
  * Bounds: at most `connectionsMax` connections (more are refused by the OS-level accept and
- * closed at once), frames up to `frameBytesMax`, `inflightMax` unanswered requests per connection.
+ * closed at once), frames up to `frameBytesMax`, `inflightMax` unanswered requests per connection,
+ * `inflightBytesMax` request bytes read and not yet answered across all of them (FrameBudget).
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { logPartitionDirectory } from "../groups/partition-directory.js";
+import { tokenChecker } from "../http/auth.js";
 import type { Runtime } from "../runtime.js";
 import { ManifestBrokerDirectory } from "./broker-directory.js";
 import { ClassicGroupCoordinator } from "./classic-groups.js";
 import { type ConnectionLimits, KafkaConnection } from "./connection.js";
-import type { KafkaDeps } from "./context.js";
+import { DEFAULT_REQUEST_LIMITS, type KafkaDeps, type RequestLimits } from "./context.js";
+import { FrameBudget } from "./frame-budget.js";
 import type { BrokerDirectory, KafkaGroupCoordinator } from "./group-port.js";
 import { handlerTable } from "./handlers/index.js";
 import { ManifestProducerIds, type ProducerIdAllocator } from "./producer-ids.js";
@@ -37,7 +40,7 @@ export interface KafkaServerOptions {
   /** "shared": every agent behind one load-balanced advertised address (FLOE_KAFKA_ADVERTISED). */
   brokerMode?: "per-agent" | "shared";
   producerIds?: ProducerIdAllocator;
-  limits?: Partial<ConnectionLimits & { connectionsMax: number }>;
+  limits?: Partial<ConnectionLimits & RequestLimits & { connectionsMax: number; inflightBytesMax: number }>;
   logError?: (error: unknown) => void;
 }
 
@@ -46,6 +49,8 @@ export interface KafkaServer {
   /** host:port as clients are told. */
   advertised: string;
   connections(): number;
+  /** The process-wide budget of request bytes in flight. */
+  frameBudget: FrameBudget;
   /** Stops accepting, answers every accepted request, then closes the connections. */
   close(): Promise<void>;
 }
@@ -106,6 +111,12 @@ export async function startKafkaServer(runtime: Runtime, options: KafkaServerOpt
     ...(groups ? { groups } : {}),
     producerIds: options.producerIds ?? new ManifestProducerIds(runtime.manifest),
     clusterId: `floe-${runtime.config.table}`,
+    headCacheMs: runtime.config.headCacheMs,
+    sasl: { required: runtime.config.apiTokens.length > 0, accepts: tokenChecker(runtime.config.apiTokens) },
+    requestLimits: {
+      partitionsMax: options.limits?.partitionsMax ?? DEFAULT_REQUEST_LIMITS.partitionsMax,
+      readConcurrency: options.limits?.readConcurrency ?? DEFAULT_REQUEST_LIMITS.readConcurrency,
+    },
     logError,
   };
   const handlers = handlerTable({ groups: groups !== undefined });
@@ -114,10 +125,12 @@ export async function startKafkaServer(runtime: Runtime, options: KafkaServerOpt
       options.limits?.frameBytesMax ?? runtime.config.limits.requestBytesMax + FRAME_OVERHEAD_BYTES,
     inflightMax: options.limits?.inflightMax ?? DEFAULT_INFLIGHT,
   };
+  // One budget for every connection's request frames (FLOE_KAFKA_INFLIGHT_BYTES_MAX).
+  const budget = new FrameBudget(options.limits?.inflightBytesMax ?? runtime.config.kafkaInflightBytesMax);
   server.maxConnections = options.limits?.connectionsMax ?? DEFAULT_CONNECTIONS;
   server.on("connection", (socket: Socket) => {
     socket.setNoDelay(true);
-    const connection = new KafkaConnection(socket, deps, handlers, limits);
+    const connection = new KafkaConnection(socket, deps, handlers, limits, budget);
     connections.add(connection);
     socket.once("close", () => connections.delete(connection));
   });
@@ -127,6 +140,7 @@ export async function startKafkaServer(runtime: Runtime, options: KafkaServerOpt
     port,
     advertised: `${advertised.host}:${advertised.port}`,
     connections: () => connections.size,
+    frameBudget: budget,
     async close() {
       const closed = new Promise<void>((done) => server.close(() => done()));
       // Group waiters (a JoinGroup at its barrier) end first, so draining cannot wait on them.

@@ -8,10 +8,11 @@
  * larger than its limit); min_bytes and max_wait_ms long-poll on the engine's head watcher, the
  * same one the HTTP long-poll uses.
  */
-import type { TopicMeta } from "../../engine/model.js";
+import type { PartitionHead, TopicMeta } from "../../engine/model.js";
 import type { Message } from "../codec/codec.js";
 import type { Handler, RequestContext } from "../context.js";
 import { KAFKA, kafkaError } from "../errors.js";
+import { mapLimit } from "../map-limit.js";
 
 interface FetchRequest {
   maxWaitMs: number;
@@ -79,48 +80,90 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Reads every partition once, in request order, within the response's byte budget. */
+/** A slot's topic and head, or the error that stands for it (read concurrently, map-limit.ts). */
+async function loadHead(slot: Slot, ctx: RequestContext): Promise<PartitionHead | Error> {
+  const { log, headCacheMs } = ctx.deps;
+  try {
+    slot.meta ??= await log.requirePartition(slot.topic, slot.partition);
+    return await log.head(slot.meta, slot.partition, headCacheMs);
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+function failSlot(slot: Slot, error: unknown, ctx: RequestContext): void {
+  const e = kafkaError(error);
+  if (e.code === KAFKA.UNKNOWN_SERVER_ERROR) ctx.deps.logError(error);
+  slot.data = empty(slot.partition, e.code);
+}
+
+function outOfRange(slot: Slot, head: PartitionHead): void {
+  slot.data = {
+    ...empty(slot.partition, KAFKA.OFFSET_OUT_OF_RANGE),
+    highWatermark: head.nextOffset,
+    lastStableOffset: head.nextOffset,
+    logStartOffset: head.logStartOffset,
+  };
+}
+
+/**
+ * Reads every served partition once, in request order, within the response's byte budget, as
+ * Kafka does (KIP-74): each partition gets at most min(partition_max_bytes, what the response has
+ * left); only the first partition that returns data may exceed that, by its first batch, so a
+ * consumer never stalls on a batch larger than its limits. Heads are read `readConcurrency` at a
+ * time; the records then in order, since each partition's budget depends on the ones before it.
+ */
 async function readAll(slots: Slot[], maxBytes: number, ctx: RequestContext): Promise<number> {
-  const { log, limits } = ctx.deps;
+  const { log, limits, requestLimits } = ctx.deps;
+  const heads = await mapLimit(slots, requestLimits.readConcurrency, (slot) => loadHead(slot, ctx));
   let total = 0;
-  for (const slot of slots) {
+  for (const [i, slot] of slots.entries()) {
+    let head = heads[i]!;
+    if (head instanceof Error) {
+      failSlot(slot, head, ctx);
+      continue;
+    }
     try {
-      slot.meta ??= await log.requirePartition(slot.topic, slot.partition);
-      const budget = Math.min(slot.maxBytes, maxBytes - total);
-      if (budget <= 0 && total > 0) {
-        // The response is full: report where the partition stands, without its records.
-        const tail = await log.tail(slot.topic, slot.partition);
-        slot.data = { ...empty(slot.partition, KAFKA.NONE), highWatermark: tail.highWatermark };
-        slot.data.lastStableOffset = tail.highWatermark;
-        slot.data.logStartOffset = tail.logStartOffset;
+      if (slot.offset > head.nextOffset && slot.meta) {
+        // The head may come from the cache (FLOE_HEAD_CACHE_MS): a consumer that saw a newer high
+        // watermark elsewhere (another agent, HTTP) must not be told its offset is out of range
+        // and reset. Only a fresh head decides.
+        head = await log.head(slot.meta, slot.partition, 0);
+      }
+      if (slot.offset < head.logStartOffset || slot.offset > head.nextOffset) {
+        outOfRange(slot, head);
         continue;
       }
-      const result = await log.fetch(
-        slot.topic,
-        slot.partition,
-        { offset: slot.offset },
-        { maxBytes: Math.max(1, budget), maxRecords: limits.fetchRecordsMax, clamp: false },
-      );
-      const bytes = result.batches.map((b) => b.bytes);
-      const size = bytes.reduce((n, b) => n + b.byteLength, 0);
-      total += size;
-      slot.data = {
+      const budget = Math.min(slot.maxBytes, maxBytes - total);
+      const tail = {
         ...empty(slot.partition, KAFKA.NONE),
-        highWatermark: result.highWatermark,
-        lastStableOffset: result.highWatermark,
-        logStartOffset: result.logStartOffset,
-        records: size > 0 ? concat(bytes) : EMPTY,
+        highWatermark: head.nextOffset,
+        lastStableOffset: head.nextOffset,
+        logStartOffset: head.logStartOffset,
       };
-    } catch (error) {
-      const e = kafkaError(error);
-      if (e.code === KAFKA.UNKNOWN_SERVER_ERROR) ctx.deps.logError(error);
-      slot.data = empty(slot.partition, e.code);
-      const details = (error as { details?: Record<string, unknown> }).details;
-      if (e.code === KAFKA.OFFSET_OUT_OF_RANGE && details) {
-        slot.data.highWatermark = Number(details.high_watermark ?? -1);
-        slot.data.lastStableOffset = slot.data.highWatermark;
-        slot.data.logStartOffset = Number(details.log_start_offset ?? -1);
+      if (budget <= 0 && total > 0) {
+        // The response is full: report where the partition stands, without its records.
+        slot.data = tail;
+        continue;
       }
+      const result = await log.reader.read(head, slot.offset, {
+        maxBytes: Math.max(1, budget),
+        maxRecords: limits.fetchRecordsMax,
+      });
+      // The reader always returns a first batch; only the first partition with data may keep
+      // one larger than its budget.
+      const bytes: Uint8Array[] = [];
+      let size = 0;
+      for (const batch of result.batches) {
+        const fits = size + batch.bytes.byteLength <= budget;
+        if (!fits && (total > 0 || bytes.length > 0)) break;
+        bytes.push(batch.bytes);
+        size += batch.bytes.byteLength;
+      }
+      total += size;
+      slot.data = { ...tail, records: size > 0 ? concat(bytes) : EMPTY };
+    } catch (error) {
+      failSlot(slot, error, ctx);
     }
   }
   return total;
@@ -145,7 +188,7 @@ async function waitForData(slots: Slot[], waitMs: number, ctx: RequestContext): 
 
 export const handleFetch: Handler = async (message, ctx) => {
   const req = message as unknown as FetchRequest;
-  const { clock, limits } = ctx.deps;
+  const { clock, limits, requestLimits } = ctx.deps;
   const reply = (errorCode: number, slots: Slot[]): Message => ({
     throttleTimeMs: 0,
     errorCode,
@@ -159,7 +202,7 @@ export const handleFetch: Handler = async (message, ctx) => {
     return { throttleTimeMs: 0, errorCode: FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
   }
   const maxBytes = Math.min(Math.max(req.maxBytes, 1), limits.fetchBytesMax);
-  const slots: Slot[] = req.topics.flatMap((t) =>
+  const all: Slot[] = req.topics.flatMap((t) =>
     t.partitions.map((p) => ({
       topic: t.topic,
       partition: p.partition,
@@ -168,6 +211,9 @@ export const handleFetch: Handler = async (message, ctx) => {
       data: empty(p.partition, KAFKA.NONE),
     })),
   );
+  // Past the partition cap: INVALID_REQUEST, never read (docs/kafka.md § Limits).
+  const slots = all.slice(0, requestLimits.partitionsMax);
+  for (const s of all.slice(requestLimits.partitionsMax)) s.data = empty(s.partition, KAFKA.INVALID_REQUEST);
   const deadline = clock.now() + Math.min(Math.max(req.maxWaitMs, 0), limits.waitMsMax);
   // Bounded: a watcher that cannot watch (too many partitions watched) returns at once.
   for (let round = 0; ; round++) {
@@ -176,7 +222,7 @@ export const handleFetch: Handler = async (message, ctx) => {
     const anyError = slots.some((s) => s.data.errorCode !== KAFKA.NONE);
     // An error is answered at once (the client must act on it); else wait for min_bytes.
     if (bytes >= req.minBytes || left <= 0 || anyError || ctx.signal.aborted || round >= MAX_WAIT_ROUNDS)
-      return reply(KAFKA.NONE, [...slots]);
+      return reply(KAFKA.NONE, [...all]);
     await waitForData(slots, left, ctx);
   }
 };

@@ -23,6 +23,7 @@ import { handleListOffsets } from "./list-offsets.js";
 import { handleDescribeCluster, handleMetadata } from "./metadata.js";
 import { handleProduce } from "./produce.js";
 import { handleInitProducerId } from "./producers.js";
+import { handleSaslAuthenticate, handleSaslHandshake } from "./sasl.js";
 import {
   handleAlterConfigs,
   handleCreatePartitions,
@@ -46,6 +47,8 @@ export function handlerTable(options: { groups: boolean }): Map<number, Handler>
     [API_KEYS.describeCluster, handleDescribeCluster],
     [API_KEYS.alterConfigs, handleAlterConfigs],
     [API_KEYS.incrementalAlterConfigs, handleIncrementalAlterConfigs],
+    [API_KEYS.saslHandshake, handleSaslHandshake],
+    [API_KEYS.saslAuthenticate, handleSaslAuthenticate],
   ]);
   if (options.groups) {
     const groups: [number, Handler][] = [

@@ -9,8 +9,9 @@
 import type { AppendOutcome, PartitionAppend } from "../../engine/append-types.js";
 import { appendFromBatches } from "../../engine/batch-validation.js";
 import type { Message } from "../codec/codec.js";
-import type { Handler } from "../context.js";
+import { type Handler, overPartitionCap, type RequestContext } from "../context.js";
 import { KAFKA, kafkaError } from "../errors.js";
+import { mapLimit } from "../map-limit.js";
 
 interface ProduceRequest {
   transactionalId: string | null;
@@ -41,6 +42,30 @@ function failed(index: number, code: number, message: string | null): PartitionR
   };
 }
 
+/**
+ * Each written partition's log start offset (Produce v5+ answers it; clients use it to notice
+ * retention). The head our own commit just cached is the answer (log start only grows); a
+ * partition whose head cannot be read now keeps -1 rather than failing a durable write.
+ */
+async function withLogStart(results: PartitionResult[][], req: ProduceRequest, ctx: RequestContext) {
+  const { log, requestLimits } = ctx.deps;
+  const written = req.topicData.flatMap((topic, t) =>
+    topic.partitionData.map((part, p) => ({ topic: topic.name, part, r: results[t]![p]! })),
+  );
+  await mapLimit(
+    written.filter((w) => w.r.errorCode === KAFKA.NONE),
+    requestLimits.readConcurrency,
+    async ({ topic, part, r }) => {
+      try {
+        const meta = await log.requirePartition(topic, part.index);
+        r.logStartOffset = (await log.head(meta, part.index, Number.MAX_SAFE_INTEGER)).logStartOffset;
+      } catch {
+        // keeps -1: the records are durable whatever this read does
+      }
+    },
+  );
+}
+
 export const handleProduce: Handler = async (message, ctx) => {
   const req = message as unknown as ProduceRequest;
   const { log, appender } = ctx.deps;
@@ -61,10 +86,19 @@ export const handleProduce: Handler = async (message, ctx) => {
   const submitted = await ctx.inProduceOrder(async () => {
     const appends: PartitionAppend[] = [];
     const slots: { t: number; p: number }[] = [];
+    let named = 0;
     for (let t = 0; t < req.topicData.length; t++) {
       const topic = req.topicData[t]!;
       for (let p = 0; p < topic.partitionData.length; p++) {
         const part = topic.partitionData[p]!;
+        if (++named > ctx.deps.requestLimits.partitionsMax) {
+          results[t]![p] = failed(
+            part.index,
+            KAFKA.INVALID_REQUEST,
+            overPartitionCap(ctx.deps.requestLimits),
+          );
+          continue;
+        }
         if (refuse) {
           results[t]![p] = failed(part.index, refuse.code, refuse.message);
           continue;
@@ -94,29 +128,38 @@ export const handleProduce: Handler = async (message, ctx) => {
     return { outcomes, slots };
   });
 
+  const settle = async (): Promise<void> => {
+    try {
+      const outcomes = await submitted.outcomes;
+      outcomes.forEach((outcome, i) => {
+        const { t, p } = submitted.slots[i]!;
+        const index = req.topicData[t]!.partitionData[p]!.index;
+        if (outcome.ok) {
+          results[t]![p] = { ...failed(index, KAFKA.NONE, null), baseOffset: outcome.baseOffset };
+        } else {
+          const e = kafkaError(outcome.error, "produce");
+          results[t]![p] = failed(index, e.code, e.message);
+        }
+      });
+    } catch (error) {
+      const e = kafkaError(error, "produce");
+      if (e.code === KAFKA.UNKNOWN_SERVER_ERROR) ctx.deps.logError(error);
+      for (const { t, p } of submitted.slots)
+        results[t]![p] = failed(req.topicData[t]!.partitionData[p]!.index, e.code, e.message);
+    }
+  };
+
   if (req.acks === 0) {
-    // No response at all: the client does not wait, so neither do this connection's later answers.
-    submitted.outcomes.catch(() => undefined);
+    // No response at all: the client does not wait, so neither do this connection's later
+    // answers. A failure closes the connection, as a Kafka broker does: the only way an acks=0
+    // producer can notice (it reconnects, refreshes its metadata and goes on).
+    void settle().then(() => {
+      if (results.some((topic) => topic.some((r) => r.errorCode !== KAFKA.NONE))) ctx.closeConnection();
+    });
     return undefined;
   }
-  try {
-    const outcomes = await submitted.outcomes;
-    outcomes.forEach((outcome, i) => {
-      const { t, p } = submitted.slots[i]!;
-      const index = req.topicData[t]!.partitionData[p]!.index;
-      if (outcome.ok) {
-        results[t]![p] = { ...failed(index, KAFKA.NONE, null), baseOffset: outcome.baseOffset };
-      } else {
-        const e = kafkaError(outcome.error, "produce");
-        results[t]![p] = failed(index, e.code, e.message);
-      }
-    });
-  } catch (error) {
-    const e = kafkaError(error, "produce");
-    if (e.code === KAFKA.UNKNOWN_SERVER_ERROR) ctx.deps.logError(error);
-    for (const { t, p } of submitted.slots)
-      results[t]![p] = failed(req.topicData[t]!.partitionData[p]!.index, e.code, e.message);
-  }
+  await settle();
+  await withLogStart(results, req, ctx);
   const response: Message = {
     responses: req.topicData.map((topic, t) => ({ name: topic.name, partitionResponses: results[t] })),
     throttleTimeMs: 0,

@@ -31,6 +31,7 @@ import {
 import { listOffsets } from "./list-offsets.js";
 import { metadata } from "./metadata.js";
 import { produce } from "./produce.js";
+import { saslAuthenticate, saslHandshake } from "./sasl.js";
 
 export const SCHEMAS: ReadonlyMap<number, MessageSchema> = new Map(
   [
@@ -58,6 +59,8 @@ export const SCHEMAS: ReadonlyMap<number, MessageSchema> = new Map(
     describeCluster,
     alterConfigs,
     incrementalAlterConfigs,
+    saslHandshake,
+    saslAuthenticate,
   ].map((s) => [s.apiKey, s]),
 );
 
@@ -75,12 +78,14 @@ export const API_KEYS = {
   syncGroup: 14,
   describeGroups: 15,
   listGroups: 16,
+  saslHandshake: 17,
   apiVersions: 18,
   createTopics: 19,
   deleteTopics: 20,
   initProducerId: 22,
   describeConfigs: 32,
   alterConfigs: 33,
+  saslAuthenticate: 36,
   createPartitions: 37,
   deleteGroups: 42,
   incrementalAlterConfigs: 44,

@@ -1,5 +1,7 @@
 /**
- * ListOffsets (API key 2), versions 1-7 (v6+ flexible; v7 adds MAX_TIMESTAMP = -3).
+ * ListOffsets (API key 2), versions 1-9 (v6+ flexible; v7 adds MAX_TIMESTAMP = -3; v8 adds
+ * EARLIEST_LOCAL_TIMESTAMP = -4 (KIP-405) and v9 LATEST_TIERED_TIMESTAMP = -5 (KIP-1005), both
+ * in v7's grammar).
  *
  *   ListOffsets Request => replica_id isolation_level (v2+) [topics]
  *     topics => name [partitions]
@@ -14,7 +16,7 @@ import { array, int8, int16, int32, int64, message, string } from "../schema.js"
 export const listOffsets = message(
   2,
   "ListOffsets",
-  "1-7",
+  "1-9",
   "6+",
   [
     int32("replicaId", { default: -1 }),

@@ -1,5 +1,6 @@
 /**
- * Produce (API key 0), versions 3-11 (v3 is the first with record batches v2; v9+ flexible).
+ * Produce (API key 0), versions 3-12 (v3 is the first with record batches v2; v9+ flexible; v12,
+ * Kafka 4.0, is v11 unchanged: its bump only tells a broker the client knows transactions V2, KIP-890).
  *
  *   Produce Request => transactional_id acks timeout_ms [topic_data]
  *     transactional_id => NULLABLE_STRING
@@ -20,7 +21,7 @@ import { array, int16, int32, int64, message, records, string } from "../schema.
 export const produce = message(
   0,
   "Produce",
-  "3-11",
+  "3-12",
   "9+",
   [
     string("transactionalId", { nullable: "0+", default: null }),
