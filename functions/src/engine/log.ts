@@ -319,8 +319,11 @@ export class FloeLog {
   }
 
   /** F of the time index (chain-index.ts): the first live entry whose running max reaches `timestamp`. */
-  private entryReaching(head: PartitionHead, timestamp: number): Promise<IndexEntry | undefined> {
-    return this.index.entryReaching(head, timestamp, head.logStartOffset);
+  private async entryReaching(head: PartitionHead, timestamp: number): Promise<IndexEntry | undefined> {
+    const entry = await this.index.entryReaching(head, timestamp, head.logStartOffset);
+    // The caller reads F next: cached, that read needs no second bisection.
+    if (entry) this.entries.add(partitionPk(head.topicId, head.partition), [entry]);
+    return entry;
   }
 
   /**
