@@ -66,7 +66,7 @@ export function encodeRecord(r: CommitRecord): Uint8Array {
   for (const p of r.partitions) {
     w.uint(p.nextOffset);
     w.uint(p.nextOffset - p.logStartOffset);
-    w.int(p.lastTimestamp - r.at);
+    w.delta(p.lastTimestamp, r.at);
     w.uint(p.appendedBytes);
   }
   // Segment keys repeat across a record's entries (one flush object): a table, then indexes.
@@ -85,10 +85,10 @@ export function encodeRecord(r: CommitRecord): Uint8Array {
     w.uint(e.pos);
     w.uint(e.len);
     w.uint(e.batchCount);
-    w.int(e.firstTimestamp - r.at);
-    w.int(e.maxTimestamp - r.at);
+    w.delta(e.firstTimestamp, r.at);
+    w.delta(e.maxTimestamp, r.at);
     const soFar = e.maxTimestampSoFar ?? e.maxTimestamp;
-    w.uint(soFar - e.maxTimestamp);
+    w.delta(soFar, e.maxTimestamp);
     w.byte(e.relativeOffsets ? 1 : 0);
   }
   const ids = new Map<string, number>();
@@ -120,7 +120,7 @@ export function decodeRecord(bytes: Uint8Array): CommitRecord {
   for (let i = r.uint(); i > 0; i--) {
     const nextOffset = r.uint();
     const logStartOffset = nextOffset - r.uint();
-    const lastTimestamp = r.int() + at;
+    const lastTimestamp = r.delta(at);
     partitions.push({ nextOffset, logStartOffset, lastTimestamp, appendedBytes: r.uint() });
   }
   const segments: string[] = [];
@@ -136,9 +136,9 @@ export function decodeRecord(bytes: Uint8Array): CommitRecord {
     const pos = r.uint();
     const len = r.uint();
     const batchCount = r.uint();
-    const firstTimestamp = r.int() + at;
-    const maxTimestamp = r.int() + at;
-    const maxTimestampSoFar = maxTimestamp + r.uint();
+    const firstTimestamp = r.delta(at);
+    const maxTimestamp = r.delta(at);
+    const maxTimestampSoFar = r.delta(maxTimestamp);
     const relativeOffsets = r.byte() === 1;
     entries.push({
       partition,

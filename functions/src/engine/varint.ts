@@ -39,10 +39,35 @@ export class ByteWriter {
     this.buf[this.at++] = v;
   }
 
-  /** A signed safe integer, zigzag-mapped (0, -1, 1, -2, ... -> 0, 1, 2, 3, ...). */
+  /**
+   * A signed safe integer, zigzag-mapped (0, -1, 1, -2, ... -> 0, 1, 2, 3, ...). A zigzag value can
+   * reach 2^54, past what a double holds exactly, so wide values go through BigInt (rare: only
+   * timestamps far from the record's clock are that wide).
+   */
   int(value: number): void {
     if (!Number.isSafeInteger(value)) throw new RangeError(`varint: ${value} is not an integer`);
-    this.uint(value >= 0 ? value * 2 : -value * 2 - 1);
+    if (Math.abs(value) < 2 ** 51) {
+      this.uint(value >= 0 ? value * 2 : -value * 2 - 1);
+      return;
+    }
+    this.bigInt(BigInt(value));
+  }
+
+  /** `value - base` for two safe integers (timestamps against the record's clock): may be wider. */
+  delta(value: number, base: number): void {
+    const d = value - base;
+    if (Number.isSafeInteger(d)) this.int(d);
+    else this.bigInt(BigInt(value) - BigInt(base));
+  }
+
+  private bigInt(v: bigint): void {
+    let z = v >= 0n ? v * 2n : -v * 2n - 1n;
+    this.room(9);
+    while (z >= 0x80n) {
+      this.buf[this.at++] = Number(z & 0x7fn) | 0x80;
+      z >>= 7n;
+    }
+    this.buf[this.at++] = Number(z);
   }
 
   string(value: string): void {
@@ -87,8 +112,37 @@ export class ByteReader {
   }
 
   int(): number {
-    const z = this.uint();
-    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    const v = this.wideInt();
+    if (typeof v === "number") return v;
+    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER))
+      throw new RangeError("varint out of range");
+    return Number(v);
+  }
+
+  /** The inverse of ByteWriter.delta. */
+  delta(base: number): number {
+    const v = this.wideInt();
+    const sum = typeof v === "number" ? v + base : Number(v + BigInt(base));
+    if (!Number.isSafeInteger(sum)) throw new RangeError("varint out of range");
+    return sum;
+  }
+
+  private wideInt(): number | bigint {
+    const start = this.at;
+    let length = 1;
+    while (this.byte() >= 0x80) length++;
+    this.at = start;
+    if (length <= 7) {
+      const z = this.uint(); // < 2^49: exact as a double
+      return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    }
+    let z = 0n;
+    let shift = 0n;
+    for (let i = 0; i < length; i++) {
+      z |= BigInt(this.byte() & 0x7f) << shift;
+      shift += 7n;
+    }
+    return z % 2n === 0n ? z / 2n : -(z + 1n) / 2n;
   }
 
   string(): string {
