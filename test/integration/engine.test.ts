@@ -8,7 +8,7 @@ import { decodeRecordBatches } from "../../client/src/format/index.js";
 import { MemoryManifestStore } from "../../functions/src/adapters/memory/memory-manifest-store.js";
 import { MemoryObjectStore } from "../../functions/src/adapters/memory/memory-object-store.js";
 import { appendFromBatches } from "../../functions/src/engine/batch-validation.js";
-import { entrySk, HEAD_SK, partitionPk } from "../../functions/src/engine/keys.js";
+import { chainPk, HEAD_SK, recordSk } from "../../functions/src/engine/keys.js";
 import { FloeLog } from "../../functions/src/engine/log.js";
 import type { TopicMeta } from "../../functions/src/engine/model.js";
 import { systemClock } from "../../functions/src/ports/clock.js";
@@ -174,7 +174,7 @@ function engineSuite(name: string, backend: () => Promise<Backend>) {
       });
     });
 
-    it("writes one object and two manifest writes per partition for a flush touching many partitions", async () => {
+    it("writes one object and two manifest writes per topic for a flush touching many partitions", async () => {
       // Prepare
       const be = await backend();
       const counting = new CountingManifestStore(be.manifest);
@@ -190,10 +190,10 @@ function engineSuite(name: string, backend: () => Promise<Backend>) {
         appendFromBatches(t1, 0, batchOf(["c"], 1)),
         appendFromBatches(t2, 0, batchOf(["d"], 1)),
       ]);
-      await log.settle(); // index entries are written after the acknowledgement
-      // Assess: 1 PUT; per partition touched (3): one head CAS and one index entry.
+      await log.settle();
+      // Assess: 1 PUT; per topic touched (2), whatever its partitions: one record claim, one head link.
       expect(log.writer.stats.objectPuts - objectsBefore).toBe(1);
-      expect(counting.counts.put - putsBefore).toBe(6);
+      expect(counting.counts.put - putsBefore).toBe(4);
       expect(outcomes.map((o) => (o.ok ? o.baseOffset : -1))).toEqual([0, 0, 1, 0]);
       const p0 = await log.fetch(t1.name, 0, { offset: 0 }, FETCH_ALL);
       expect(values(p0).map((r) => r.value)).toEqual(["a", "c"]);
@@ -249,8 +249,8 @@ function engineSuite(name: string, backend: () => Promise<Backend>) {
       expect(reader.reader.stats.rangeGets).toBe(2);
     });
 
-    it("loses nothing when a writer dies between the head commit and the entry write", async () => {
-      // Prepare: the head commit lands, the process "dies" before writing the index entry.
+    it("links a record whose writer died between claiming and linking it, before its own", async () => {
+      // Prepare: the record is claimed, the process "dies" before linking it (never acknowledged).
       const be = await backend();
       const { log: dying } = await newLog(be, {
         crashHook: (point) => {
@@ -261,17 +261,18 @@ function engineSuite(name: string, backend: () => Promise<Backend>) {
       await expect(
         dying.append([appendFromBatches(topic, 0, batchOf(["orphan?"], 1))]),
       ).rejects.toBeInstanceOf(CrashError);
-      const pk = partitionPk(topic.topicId, 0);
-      expect(await be.manifest.get(pk, entrySk(0))).toBeUndefined();
-      // Act: a fresh reader sees it (from the head's pending entry); the next writer materialises it.
+      expect(await be.manifest.get(chainPk(topic.topicId), recordSk(1))).toBeDefined();
+      // Act: a fresh reader does not see it (not linked: not committed); the next writer finds the
+      // claim at seq 1, links it for the dead writer and commits its own record at seq 2.
       const { log: next } = await newLog(be);
-      const read = await next.fetch(topic.name, 0, { offset: 0 }, FETCH_ALL);
+      const before = await next.fetch(topic.name, 0, { offset: 0 }, FETCH_ALL);
       const [outcome] = await next.append([appendFromBatches(topic, 0, batchOf(["after"], 2))]);
+      const after = await next.fetch(topic.name, 0, { offset: 0 }, FETCH_ALL);
       // Assess
-      expect(values(read).map((r) => r.value)).toEqual(["orphan?"]);
+      expect(values(before)).toEqual([]);
       expect(outcome).toMatchObject({ ok: true, baseOffset: 1 });
-      expect(await be.manifest.get(pk, entrySk(0))).toBeDefined();
-      expect((await be.manifest.get(pk, HEAD_SK))?.data.next_offset).toBe(2);
+      expect(values(after).map((r) => r.value)).toEqual(["orphan?", "after"]);
+      expect((await be.manifest.get(chainPk(topic.topicId), HEAD_SK))?.data.seq).toBe(2);
     });
 
     it("manages topics: exists, grow only, delete, and a recreated topic starts afresh", async () => {

@@ -11,11 +11,11 @@ import { MemoryObjectStore } from "../../functions/src/adapters/memory/memory-ob
 import { Batcher } from "../../functions/src/agent/batcher.js";
 import type { AppendOutcome, PartitionAppend } from "../../functions/src/engine/append-types.js";
 import { appendFromBatches } from "../../functions/src/engine/batch-validation.js";
-import { DEFAULT_PLAN_LIMITS } from "../../functions/src/engine/commit-plan.js";
+import { DEFAULT_RECORD_BYTES_MAX } from "../../functions/src/engine/committer.js";
 import { DYNAMODB_ITEM_BYTES_MAX, manifestItemBytes } from "../../functions/src/engine/item-size.js";
-import { HEAD_SK, partitionPk } from "../../functions/src/engine/keys.js";
+import { chainPk, HEAD_SK, RECORD_PREFIX } from "../../functions/src/engine/keys.js";
 import { FloeLog } from "../../functions/src/engine/log.js";
-import type { TopicMeta } from "../../functions/src/engine/model.js";
+import type { ProducerState, TopicMeta } from "../../functions/src/engine/model.js";
 import { systemClock } from "../../functions/src/ports/clock.js";
 import type {
   ManifestItem,
@@ -26,13 +26,17 @@ import { batchOf } from "../support/engine-harness.js";
 
 const FETCH_ALL = { maxBytes: 64 << 20, maxRecords: 100_000, clamp: false };
 
-/** Records the size of every head written, so a test can prove none was over budget. */
+/** Records the size of every commit record written, so a test can prove none was over budget. */
 class HeadSizeRecorder extends MemoryManifestStore {
   readonly headBytes: number[] = [];
   override async put(item: ManifestItem, condition: WriteCondition): Promise<void> {
-    if (item.sk === HEAD_SK) this.headBytes.push(manifestItemBytes(item));
+    if (item.sk.startsWith(RECORD_PREFIX)) this.headBytes.push(manifestItemBytes(item));
     return super.put(item, condition);
   }
+}
+
+function stampP(firstSequence: number) {
+  return { id: "p", epoch: 0, firstSequence };
 }
 
 function setup(manifest: ManifestStore = new MemoryManifestStore()) {
@@ -115,17 +119,21 @@ describe("one partition's failure stays with that partition", () => {
     expect(await values(log, topic, 1)).toEqual(["constructor", "toString", "hasOwnProperty"]);
   });
 
-  it("an unexpected exception committing one partition (a corrupt head) fails only that partition's appends, as internal", async () => {
-    // Prepare
-    const { log, batcher, manifest, errors } = setup();
+  it("an unexpected exception planning one partition (corrupt producer state) fails only that partition's appends, as internal", async () => {
+    // Prepare: partition 1's producer state, as this process holds it, is corrupt (no batches).
+    const { log, batcher, errors } = setup();
     const topic = await log.topics.create("iso-corrupt", 3);
-    const pk = partitionPk(topic.topicId, 1);
-    const head = (await manifest.get(pk, HEAD_SK))!;
-    await manifest.put({ ...head, data: { ...head.data, next_offset: "seven" } }, { kind: "none" });
+    await log.append([appendFromBatches(topic, 1, batchOf(["seed"], 1), { producer: stampP(0) })]);
+    const state = log.committer.knownState(topic.topicId)!;
+    const corrupt = { epoch: 0, updatedAt: Date.now(), batches: null } as unknown as ProducerState;
+    state.producers.set(1, new Map([["p", corrupt]]));
     // Act
     const outcomes = await oneFlush(batcher, [
       [appendFromBatches(topic, 0, batchOf(["a"], 1))],
-      [appendFromBatches(topic, 1, batchOf(["doomed"], 1)), appendFromBatches(topic, 2, batchOf(["b"], 1))],
+      [
+        appendFromBatches(topic, 1, batchOf(["doomed"], 1), { producer: stampP(1) }),
+        appendFromBatches(topic, 2, batchOf(["b"], 1)),
+      ],
       [appendFromBatches(topic, 2, batchOf(["c"], 1))],
     ]);
     // Assess: partition 1 never reached its head write: internal, and nothing was written.
@@ -135,11 +143,12 @@ describe("one partition's failure stays with that partition", () => {
     expect(outcomes[2]).toEqual([{ ok: true, baseOffset: 1, lastOffset: 1, duplicate: false }]);
     expect(await values(log, topic, 0)).toEqual(["a"]);
     expect(await values(log, topic, 2)).toEqual(["b", "c"]);
+    expect(await values(log, topic, 1)).toEqual(["seed"]);
     expect(errors).toHaveLength(1); // the cause is logged, not lost
   });
 
-  it("an exception after the head write was sent answers that partition unavailable (outcome unknown)", async () => {
-    // Prepare: partition 1's head put throws a non-store error after it landed.
+  it("an exception after a topic's head link was sent answers that topic's appends unavailable (outcome unknown)", async () => {
+    // Prepare: topic B's head link throws a non-store error after it landed; topic A shares the flush.
     class ThrowsAfterWrite extends MemoryManifestStore {
       target = "";
       override async put(item: ManifestItem, condition: WriteCondition): Promise<void> {
@@ -150,11 +159,12 @@ describe("one partition's failure stays with that partition", () => {
     }
     const store = new ThrowsAfterWrite();
     const { log, batcher } = setup(store);
+    const topicA = await log.topics.create("iso-unknown-a", 1);
     const topic = await log.topics.create("iso-unknown", 2);
-    store.target = partitionPk(topic.topicId, 1);
+    store.target = chainPk(topic.topicId);
     // Act
     const [a, b] = await oneFlushOfOnes(batcher, [
-      [appendFromBatches(topic, 0, batchOf(["a"], 1))],
+      [appendFromBatches(topicA, 0, batchOf(["a"], 1))],
       [appendFromBatches(topic, 1, batchOf(["b"], 1))],
     ]);
     // Assess
@@ -165,10 +175,10 @@ describe("one partition's failure stays with that partition", () => {
 });
 
 describe("a flush with thousands of runs for one partition", () => {
-  it("never writes a head over its byte budget and gives every append its true outcome", async () => {
+  it("never writes a commit record over its byte budget and gives every append its true outcome", async () => {
     // Prepare: 6,000 appends to partition 0, accepted and refused (match_offset 999,999) in turn,
-    // so every accepted one is a run of its own (3,000 pending entries of ~190 bytes: one head
-    // holding them all would be past DynamoDB's 400 KB); a bystander partition in the same flush.
+    // so every accepted one is a run of its own (3,000 entries: the flush needs several records,
+    // each cut by append count under its byte budget); a bystander partition in the same flush.
     const manifest = new HeadSizeRecorder();
     const { log, batcher } = setup(manifest);
     const topic = await log.topics.create("iso-runs", 2);
@@ -191,8 +201,8 @@ describe("a flush with thousands of runs for one partition", () => {
     }
     expect(outcomes[6_000]).toEqual([{ ok: true, baseOffset: 0, lastOffset: 0, duplicate: false }]);
     expect(Math.max(...manifest.headBytes)).toBeLessThanOrEqual(DYNAMODB_ITEM_BYTES_MAX);
-    expect(Math.max(...manifest.headBytes)).toBeLessThanOrEqual(DEFAULT_PLAN_LIMITS.headBytesMax);
-    expect(manifest.headBytes.length).toBeGreaterThan(3); // partition 0 took several head writes
+    expect(Math.max(...manifest.headBytes)).toBeLessThanOrEqual(DEFAULT_RECORD_BYTES_MAX);
+    expect(manifest.headBytes.length).toBeGreaterThan(3); // the flush took several records
     await log.settle();
     expect(await values(log, topic, 0)).toEqual(Array.from({ length: 3_000 }, (_, k) => `r${2 * k}`));
     expect((await log.tail(topic.name, 0)).highWatermark).toBe(3_000);

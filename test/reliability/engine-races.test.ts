@@ -10,7 +10,7 @@ import { describe, expect, it, vi } from "vitest";
 import { MemoryManifestStore } from "../../functions/src/adapters/memory/memory-manifest-store.js";
 import { MemoryObjectStore } from "../../functions/src/adapters/memory/memory-object-store.js";
 import { appendFromBatches } from "../../functions/src/engine/batch-validation.js";
-import { entrySk, partitionPk } from "../../functions/src/engine/keys.js";
+import { chainPk, HEAD_SK } from "../../functions/src/engine/keys.js";
 import { FloeLog } from "../../functions/src/engine/log.js";
 import type { ManifestStore } from "../../functions/src/ports/manifest-store.js";
 import {
@@ -97,9 +97,8 @@ describe("concurrent writers over the in-memory adapters", () => {
 });
 
 describe("process death and evidence of a landed write", () => {
-  it("a crash abandons the instance: its background entry write never lands, a new instance takes over and loses nothing", async () => {
-    // Prepare: one agent that dies at its first "before-ack", after its head write landed and its
-    // background entry write was started.
+  it("a crash abandons the instance: its claimed record is never linked by it, a new instance links it and loses nothing", async () => {
+    // Prepare: one agent that dies at its first "before-entry-write": its record is claimed, not linked.
     const clock = new FakeClock();
     const manifest = new MemoryManifestStore();
     const objects = new MemoryObjectStore({ clock });
@@ -111,23 +110,23 @@ describe("process death and evidence of a landed write", () => {
       agents: 1,
       random: seededRandom(1),
       crashWhen: (point) => {
-        if (point !== "before-ack" || crashed) return false;
+        if (point !== "before-entry-write" || crashed) return false;
         crashed = true;
         return true;
       },
     });
     const dead = cluster.agents[0]!;
     const topic = await dead.log.topics.create("crash", 1);
-    const entryKey = [partitionPk(topic.topicId, 0), entrySk(0)] as const;
+    const headKey = [chainPk(topic.topicId), HEAD_SK] as const;
     // Act
     const first = dead.batcher.append([appendFromBatches(topic, 0, batchOf(["x-0"], clock.now()))]);
     await expect(first).rejects.toBeInstanceOf(CrashError);
     await dead.log.settle();
-    // Assess: the dead instance wrote nothing after its death and answers nothing...
-    expect(await manifest.get(...entryKey)).toBeUndefined();
+    // Assess: the dead instance wrote nothing after its death (no link) and answers nothing...
+    expect(await manifest.get(...headKey)).toBeUndefined();
     await expect(dead.log.tail("crash", 0)).rejects.toBeInstanceOf(ProcessDeadError);
-    // ...a new instance (no memory of the old one) serves the slot, and the committed record,
-    // known only from the head's pending entry, is kept.
+    // ...a new instance (no memory of the old one) serves the slot, finds the claim at seq 1, links
+    // it (the dead writer's records were never acknowledged, but they were durable) and goes on.
     const fresh = cluster.agents[0]!;
     expect(fresh.name).toBe("agent-0.1");
     const [next] = await fresh.batcher.append([appendFromBatches(topic, 0, batchOf(["x-1"], clock.now()))]);
@@ -135,7 +134,7 @@ describe("process death and evidence of a landed write", () => {
     await cluster.drain();
     const [final] = await finalRead(new FloeLog({ manifest, objects, clock }), topic);
     expect(final!.records.map((r) => r.value)).toEqual(["x-0", "x-1"]);
-    expect(await manifest.get(...entryKey)).toBeDefined();
+    expect((await manifest.get(...headKey))?.data.seq).toBe(2);
   });
 
   it("every conditional write landing and then answered ConditionFailed (the SDK's retry) still commits each append once", async () => {

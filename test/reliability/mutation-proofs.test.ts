@@ -151,7 +151,7 @@ describe("mutation proofs: the reliability checks fail on a broken protocol", ()
     for (const r of clean) expectClean(r);
   });
 
-  it("(b) a lost-response check that ignores index entries re-plans a landed commit: a duplicate", async () => {
+  it("(b) a lost-response check that ignores the record at its seq re-plans a landed commit: a duplicate", async () => {
     // Act
     const mutant = await lostResponseOvertaken((m) => new EntryBlindRecheckStore(m));
     const clean = await lostResponseOvertaken(real);

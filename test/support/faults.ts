@@ -3,6 +3,7 @@
  * The most important fault is "apply, then lose the response": the write happened and the caller
  * does not know (testing.md § Faults to inject).
  */
+import { decodeRecord, encodeRecord } from "../../functions/src/engine/commit-record.js";
 import {
   ConditionFailedError,
   type ItemData,
@@ -155,8 +156,9 @@ export class FaultyObjectStore implements ObjectStore {
 }
 
 /**
- * A deliberately broken manifest: head writes ignore their version condition (an unconditional
- * head write). The race tests must fail against it, which proves they can fail at all.
+ * A deliberately broken manifest: commit writes ignore their conditions — a record claim
+ * overwrites whatever holds its seq, a head link ignores the version (unconditional writes). The
+ * race tests must fail against it, which proves they can fail at all.
  */
 export class UnconditionalHeadStore implements ManifestStore {
   constructor(private readonly inner: ManifestStore) {}
@@ -164,10 +166,8 @@ export class UnconditionalHeadStore implements ManifestStore {
     return this.inner.get(pk, sk);
   }
   put(item: ManifestItem, condition: WriteCondition) {
-    return this.inner.put(
-      item,
-      item.sk === "head" && condition.kind === "version" ? { kind: "none" } : condition,
-    );
+    const commitWrite = item.pk.startsWith("s#") && (item.sk === "head" || item.sk.startsWith("c#"));
+    return this.inner.put(item, commitWrite && condition.kind !== "none" ? { kind: "none" } : condition);
   }
   delete(pk: string, sk: string, condition?: WriteCondition) {
     return this.inner.delete(pk, sk, condition);
@@ -286,9 +286,9 @@ export class ForwardingManifestStore implements ManifestStore {
 }
 
 /**
- * Runs `between` after the next head write lands and before its response is lost: another
- * writer can then commit on top, moving our entry out of the head's `pending` into an index
- * item before we look for it (the lost-response check must look there too).
+ * Runs `between` after the next head link lands and before its response is lost: another
+ * writer can then commit on top, so our record is no longer the newest when we look for it (the
+ * lost-response check must read the record at our seq).
  */
 export class LoseNextHeadResponse extends ForwardingManifestStore {
   private armed: (() => Promise<void>) | undefined;
@@ -296,7 +296,7 @@ export class LoseNextHeadResponse extends ForwardingManifestStore {
     this.armed = between;
   }
   override async put(item: ManifestItem, condition: WriteCondition) {
-    const between = item.sk === "head" && condition.kind === "version" ? this.armed : undefined;
+    const between = item.sk === "head" && condition.kind !== "none" ? this.armed : undefined;
     await this.inner.put(item, condition);
     if (!between) return;
     this.armed = undefined;
@@ -308,26 +308,28 @@ export class LoseNextHeadResponse extends ForwardingManifestStore {
 // ---- Mutants: deliberately broken protocols the suites must catch (test/reliability/mutation-proofs) --
 
 /**
- * MUTANT (test only): the lost-response check ignores index entries. Single-item reads of index
- * entries (`e#…`) answer "absent"; only the committer reads entries that way (readers query), so
- * after a lost head response it can find its commit only in the head's `pending`. Materialising
- * pending entries stays correct (its put-if-absent fails harmlessly on an entry that exists).
+ * MUTANT (test only): the lost-response check ignores the evidence. Single-item reads of commit
+ * records (`c#…`) answer "absent"; only the committer reads records that way (readers query), so
+ * after a lost response it can recognise its commit only while it is the newest record.
  */
 export class EntryBlindRecheckStore extends ForwardingManifestStore {
   override async get(pk: string, sk: string) {
-    return sk.startsWith("e#") ? undefined : this.inner.get(pk, sk);
+    return sk.startsWith("c#") ? undefined : this.inner.get(pk, sk);
   }
 }
 
 /**
- * MUTANT (test only): producer-state eviction. Every head write forgets every idempotent
- * producer, as a head that evicted live producer state to make room would; a retry of a batch
- * whose acknowledgement was lost is then taken for a new one and written again.
+ * MUTANT (test only): producer-state eviction. Every commit record is stored without its
+ * producers' updates, so every process that folds it forgets them, as a manifest that evicted
+ * live producer state to make room would; a retry of a batch whose acknowledgement was lost,
+ * sent through another agent, is then taken for a new one and written again.
  */
 export class ProducerEvictingStore extends ForwardingManifestStore {
   override put(item: ManifestItem, condition: WriteCondition) {
-    const forgetful = item.sk === "head" ? { ...item, data: { ...item.data, producers: {} } } : item;
-    return this.inner.put(forgetful, condition);
+    const bytes = item.data.r;
+    if (!item.sk.startsWith("c#") || !(bytes instanceof Uint8Array)) return this.inner.put(item, condition);
+    const forgetful = encodeRecord({ ...decodeRecord(bytes), producers: [] });
+    return this.inner.put({ ...item, data: { ...item.data, r: forgetful } }, condition);
   }
 }
 

@@ -20,8 +20,10 @@ export const LIST_LIMIT_MAX = 1000;
  * - numbers must be finite and within ±Number.MAX_SAFE_INTEGER (util-dynamodb refuses the rest
  *   without BigInt wrappers), and -0 becomes 0 (DynamoDB has no negative zero);
  * - `undefined` members are dropped, as marshall's `removeUndefinedValues` does;
- * - anything else (Date, Uint8Array, Map, class instances, bigint, functions) is refused rather
- *   than silently converted, because it would not read back as the same value.
+ * - a Uint8Array is a DynamoDB binary (B) value, copied (util-dynamodb marshals it as B and
+ *   unmarshalls it as a Uint8Array);
+ * - anything else (Date, Buffer subclasses aside, Map, class instances, bigint, functions) is
+ *   refused rather than silently converted, because it would not read back as the same value.
  */
 export function copyItemData(data: ItemData): ItemData {
   const copy = copyValue(data, "data");
@@ -43,6 +45,7 @@ function copyValue(value: unknown, path: string): unknown {
     }
     return value === 0 ? 0 : value;
   }
+  if (value instanceof Uint8Array) return new Uint8Array(value);
   if (Array.isArray(value)) {
     const out: unknown[] = [];
     value.forEach((element: unknown, index) => {
@@ -128,6 +131,8 @@ export function valueBytes(value: unknown): number {
   if (value === null || typeof value === "boolean") return 1;
   if (typeof value === "string") return utf8Bytes(value);
   if (typeof value === "number") return numberBytes(value);
+  // A binary value counts its raw bytes (DynamoDB: "binary ... length in bytes").
+  if (value instanceof Uint8Array) return value.byteLength;
   if (Array.isArray(value)) {
     let size = 3;
     for (const element of value) if (element !== undefined) size += 1 + valueBytes(element);

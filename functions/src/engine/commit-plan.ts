@@ -12,8 +12,7 @@ import {
   PRODUCER_ID_RULE,
   type ProducerStamp,
 } from "./append-types.js";
-import { HeadBudget, type HeadScalars } from "./head-budget.js";
-import { DYNAMODB_ITEM_BYTES_MAX, mapMemberBytes, utf8Bytes } from "./item-size.js";
+import { mapMemberBytes, utf8Bytes } from "./item-size.js";
 import {
   type IndexEntry,
   type PartitionHead,
@@ -52,36 +51,15 @@ export const DEFAULT_PRODUCER_LIMITS: ProducerLimits = {
 
 export interface PlanLimits {
   producer: ProducerLimits;
-  /**
-   * Bytes the head item may take as DynamoDB counts them (item-size.ts), far below DynamoDB's
-   * 400 KB item limit. Appends whose index entries would push the head past it are left for the
-   * next head write of the same commit (see `CommitPlan.outcomes`).
-   */
-  headBytesMax: number;
 }
 
-export const DEFAULT_PLAN_LIMITS: PlanLimits = {
-  producer: DEFAULT_PRODUCER_LIMITS,
-  // ~560 pending entries of ~230 bytes (fewer beside a full producer map). A head this big only happens
-  // when refused and accepted appends alternate in one flush; the usual head is under 1 KiB.
-  headBytesMax: 128 * 1024,
-};
+export const DEFAULT_PLAN_LIMITS: PlanLimits = { producer: DEFAULT_PRODUCER_LIMITS };
 
-/** Room the head needs beside the producer map: its scalars and at least one pending entry. */
-const HEAD_BYTES_BESIDES_PRODUCERS_MIN = 4 * 1024;
-
-/** Refuses limits under which a head could not hold one entry next to a full producer map. */
-export function checkPlanLimits(limits: PlanLimits): void {
-  const { headBytesMax, producer } = limits;
-  if (headBytesMax > DYNAMODB_ITEM_BYTES_MAX)
-    throw new RangeError(
-      `headBytesMax ${headBytesMax} is above DynamoDB's item limit ${DYNAMODB_ITEM_BYTES_MAX}`,
-    );
-  if (headBytesMax < producer.producerStateBytesMax + HEAD_BYTES_BESIDES_PRODUCERS_MIN) {
-    throw new RangeError(
-      `headBytesMax ${headBytesMax} must exceed producerStateBytesMax ${producer.producerStateBytesMax} by ${HEAD_BYTES_BESIDES_PRODUCERS_MIN}`,
-    );
-  }
+/** The running scalars of a partition while a plan goes through its appends. */
+interface HeadScalars {
+  nextOffset: number;
+  lastTimestamp: number;
+  appendedBytes: number;
 }
 
 /** The most one producer's state can take: the largest numbers everywhere, 5 batches. */
@@ -109,17 +87,12 @@ export interface PlacedAppend {
 }
 
 export interface CommitPlan {
-  /**
-   * One per planned append: the first `outcomes.length` of the appends given. The rest did not
-   * fit in this head write (`PlanLimits.headBytesMax`); plan them again on `nextHead`.
-   */
+  /** One per append given, in order. */
   outcomes: AppendOutcome[];
   /** Entries created by this commit (one per run of adjacent accepted appends); empty = no write. */
   entries: IndexEntry[];
   /** The head to write (version = read version + 1), or undefined when nothing is appended. */
   nextHead: PartitionHead | undefined;
-  /** `nextHead`'s size as DynamoDB counts it (0 without a next head). */
-  headBytes: number;
 }
 
 type ProducerVerdict =
@@ -201,17 +174,16 @@ function producerLimitReached(id: string, message: string, details: Record<strin
 }
 
 /** The producers still remembered at `nowMs`: those idle past the TTL expire, as in Kafka. */
-function liveProducers(producers: ReadonlyMap<string, ProducerState>, nowMs: number, ttlMs: number) {
+export function liveProducers(producers: ReadonlyMap<string, ProducerState>, nowMs: number, ttlMs: number) {
   const live = new Map<string, ProducerState>();
   for (const [id, state] of producers) if (nowMs - state.updatedAt <= ttlMs) live.set(id, state);
   return live;
 }
 
 /**
- * Evaluates appends in order against an evolving copy of the head. Stops early, before an
- * accepted append whose index entry would push the head past `limits.headBytesMax` (there is
- * always at least one entry in a plan that writes): the caller commits this plan and plans the
- * rest on its `nextHead`.
+ * Evaluates appends in order against an evolving copy of the partition's state (a view of the
+ * topic state: topic-state.ts). Pure; the committer turns the plans of a flush's partitions into
+ * one commit record (the record's byte budget bounds how many appends one plan gets).
  */
 export function planCommit(
   head: PartitionHead,
@@ -229,14 +201,12 @@ export function planCommit(
       outcomes: placed.map(() => ({ ok: false, error })),
       entries: [],
       nextHead: undefined,
-      headBytes: 0,
     };
   }
   // Producer states are replaced, never mutated, so a shallow copy of the map is a private copy.
   const producers = liveProducers(head.producers, nowMs, limits.producer.producerStateTtlMs);
   let producerWorstBytes = 0;
   for (const id of producers.keys()) producerWorstBytes += producerBytesMax(id);
-  const budget = new HeadBudget(head, producers);
   let scalars: HeadScalars = {
     nextOffset: head.nextOffset,
     lastTimestamp: head.lastTimestamp,
@@ -283,10 +253,6 @@ export function planCommit(
           ),
         ]
       : undefined;
-    if (entries.length > 0 && budget.bytesWith(next, nextRun, extendsRun, producer) > limits.headBytesMax)
-      break;
-
-    budget.accept(nextRun, extendsRun, producer);
     scalars = next;
     if (extendsRun) entries[entries.length - 1] = nextRun;
     else entries.push(nextRun);
@@ -298,12 +264,11 @@ export function planCommit(
     outcomes.push({ ok: true, baseOffset, lastOffset, duplicate: false });
   }
 
-  if (entries.length === 0) return { outcomes, entries, nextHead: undefined, headBytes: 0 };
+  if (entries.length === 0) return { outcomes, entries, nextHead: undefined };
   return {
     outcomes,
     entries,
     nextHead: { ...head, ...scalars, pending: entries, producers, version: head.version + 1 },
-    headBytes: budget.total(scalars),
   };
 }
 
@@ -402,7 +367,7 @@ function extendRun(
 }
 
 /** The producer's state once this batch is accepted: a new object, the last 5 batches kept. */
-function remembered(
+export function remembered(
   prior: ProducerState | undefined,
   stamp: ProducerStamp,
   recordCount: number,

@@ -3,8 +3,9 @@
  *
  *   pk                         sk                          item
  *   topics                     t#<name>                    topic metadata (one query lists all topics)
- *   p#<topicId>#<partition>    head                        partition head: the commit point
- *   p#<topicId>#<partition>    e#<base offset, 20 digits>  index entry: offsets -> segment byte range
+ *   s#<topicId>                head                        topic head: the chain's tip, the commit point
+ *   s#<topicId>                c#<seq, 20 digits>          commit record: one flush's share of the topic
+ *   p#<topicId>#<partition>    e#<base offset, 20 digits>  index entry (written by maintenance only)
  *   g#<group>                  state                       consumer group state (see groups/)
  *   g#<group>                  o#<topic>#<partition>       committed offset
  *
@@ -23,6 +24,17 @@ export function partitionPk(topicId: string, partition: number): string {
 }
 
 export const HEAD_SK = "head";
+
+/** The topic's commit chain: its head and its commit records (docs/design/manifest.md). */
+export function chainPk(topicId: string): string {
+  return `s#${topicId}`;
+}
+
+export const RECORD_PREFIX = "c#";
+
+export function recordSk(seq: number): string {
+  return RECORD_PREFIX + String(seq).padStart(OFFSET_DIGITS, "0");
+}
 export const ENTRY_PREFIX = "e#";
 const OFFSET_DIGITS = 20;
 

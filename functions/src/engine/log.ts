@@ -10,17 +10,17 @@ import type { ManifestStore } from "../ports/manifest-store.js";
 import type { ObjectStore } from "../ports/object-store.js";
 import type { AppendOutcome, PartitionAppend } from "./append-types.js";
 import { ByteLru } from "./byte-lru.js";
+import { ChainIndex } from "./chain-index.js";
 import { DEFAULT_PLAN_LIMITS, type ProducerLimits } from "./commit-plan.js";
-import { Committer, type CrashHook } from "./committer.js";
+import { Committer, type CrashHook, DEFAULT_RECORD_BYTES_MAX } from "./committer.js";
 import { EntryCache } from "./entry-cache.js";
 import { HotTail } from "./hot-tail.js";
-import { ENTRY_PREFIX, entrySk, partitionPk } from "./keys.js";
-import { entryFromData, type IndexEntry, type PartitionHead, type TopicMeta } from "./model.js";
+import { partitionPk } from "./keys.js";
+import type { IndexEntry, PartitionHead, TopicMeta } from "./model.js";
 import { RangeCache } from "./range-cache.js";
 import { Reader, type ReadResult } from "./reader.js";
 import { MAP_ENTRY_BYTES, retainedBytes, stringBytes } from "./retained-size.js";
 import { type FlushObserver, SegmentWriter } from "./segment-writer.js";
-import { findTimestampEntry, reaches } from "./time-index.js";
 import { TopicStore } from "./topic-store.js";
 
 export interface EngineLimits {
@@ -47,8 +47,8 @@ export interface EngineLimits {
    */
   headCacheMs: number;
   producer: ProducerLimits;
-  /** Byte budget of a partition head item (commit-plan.ts: PlanLimits.headBytesMax). */
-  headBytesMax: number;
+  /** Byte budget of one commit record item (committer.ts); a flush needing more uses several. */
+  recordBytesMax: number;
 }
 
 export const DEFAULT_ENGINE_LIMITS: EngineLimits = {
@@ -61,7 +61,7 @@ export const DEFAULT_ENGINE_LIMITS: EngineLimits = {
   topicCacheTtlMs: 2_000,
   headCacheMs: 0,
   producer: DEFAULT_PLAN_LIMITS.producer,
-  headBytesMax: DEFAULT_PLAN_LIMITS.headBytesMax,
+  recordBytesMax: DEFAULT_RECORD_BYTES_MAX,
 };
 
 export interface FloeLogOptions {
@@ -101,6 +101,7 @@ export class FloeLog {
   readonly committer: Committer;
   readonly writer: SegmentWriter;
   readonly reader: Reader;
+  readonly index: ChainIndex;
   readonly ranges: RangeCache;
   readonly hotTail: HotTail;
   readonly limits: EngineLimits;
@@ -126,11 +127,12 @@ export class FloeLog {
     });
     this.committer = new Committer({
       manifest: options.manifest,
+      objects: options.objects,
       clock: options.clock,
       commitTimeoutMs: this.limits.commitTimeoutMs,
       cacheBytes: this.limits.headCacheBytes,
       producerLimits: this.limits.producer,
-      headBytesMax: this.limits.headBytesMax,
+      recordBytesMax: this.limits.recordBytesMax,
       ...(options.logError ? { logError: options.logError } : {}),
       ...(options.crashHook ? { crashHook: options.crashHook } : {}),
       ...(options.random ? { random: options.random } : {}),
@@ -138,6 +140,8 @@ export class FloeLog {
         // A tombstoned head: the topic we cached was deleted; the caller's retry must look again.
         if (head.deleted) this.topics.forgetIncarnation(head.topicId);
         this.rememberHead(head);
+        // Entries of records this process folded (other writers' commits): readers find them here.
+        this.entries.add(partitionPk(head.topicId, head.partition), head.pending);
         for (const listener of this.headListeners) listener(head);
       },
     });
@@ -155,10 +159,10 @@ export class FloeLog {
       observer,
       ...(options.crashHook ? { crashHook: options.crashHook } : {}),
     });
+    this.index = new ChainIndex(this.committer);
     this.reader = new Reader({
-      manifest: options.manifest,
       objects: options.objects,
-      committer: this.committer,
+      index: this.index,
       entries: this.entries,
       ranges: this.ranges,
       hotTail: this.hotTail,
@@ -194,7 +198,7 @@ export class FloeLog {
     this.heads.set(key, { head, atMs: this.options.clock.now() });
   }
 
-  /** Resolves once background work of acknowledged commits (index entry writes) is done. */
+  /** Resolves once background work of acknowledged commits (checkpoint writes) is done. */
   settle(): Promise<void> {
     return this.committer.settle();
   }
@@ -230,7 +234,7 @@ export class FloeLog {
       cached && maxAgeMs > 0 && this.options.clock.now() - cached.atMs <= maxAgeMs
         ? cached.head
         : await this.committer.readHead(topic.topicId, partition);
-    if (!head || head.deleted) {
+    if (head.deleted) {
       this.topics.forgetIncarnation(topic.topicId);
       throw new FloeError("topic_not_found", `topic ${topic.name} was deleted`, { topic: topic.name });
     }
@@ -303,51 +307,12 @@ export class FloeLog {
     return Math.min(candidate.lastOffset + 1, head.nextOffset);
   }
 
-  /** F of time-index.ts: the first live entry whose running max reaches `timestamp`. */
+  /** F of the time index (chain-index.ts): the first live entry whose running max reaches `timestamp`. */
   private async entryReaching(head: PartitionHead, timestamp: number): Promise<IndexEntry | undefined> {
-    const pk = partitionPk(head.topicId, head.partition);
-    const probe = async (offset: number): Promise<IndexEntry | undefined> => {
-      const page = await this.options.manifest.query(pk, {
-        gte: ENTRY_PREFIX,
-        lte: entrySk(offset),
-        reverse: true,
-        limit: 1,
-      });
-      return page.items[0] ? entryFromData(page.items[0].data) : undefined;
-    };
-    let from = head.logStartOffset;
-    for (;;) {
-      const found = await findTimestampEntry(head, timestamp, probe, from);
-      if (found.kind === "none") return undefined;
-      if (found.kind === "entry") return found.entry;
-      // Entries from before the time index: walk them by their own max, one Query per 256, until
-      // past the old entry the bisection met and onto a new one, then bisect again from there.
-      let cursor: string | undefined;
-      let resumeAt: number | undefined;
-      const holder = await probe(from);
-      const first = entrySk(holder && holder.lastOffset >= from ? holder.baseOffset : from);
-      do {
-        const page = await this.options.manifest.query(pk, {
-          gte: first,
-          lte: `${ENTRY_PREFIX}~`,
-          limit: 256,
-          ...(cursor ? { cursor } : {}),
-        });
-        for (const entry of page.items.map((i) => entryFromData(i.data))) {
-          if (entry.lastOffset < from) continue;
-          if (reaches(entry, timestamp)) return entry;
-          const pastLegacy = entry.baseOffset > found.entry.lastOffset;
-          if (pastLegacy && entry.maxTimestampSoFar !== undefined) {
-            resumeAt = entry.lastOffset + 1;
-            break;
-          }
-        }
-        cursor = resumeAt === undefined ? page.cursor : undefined;
-      } while (cursor);
-      if (resumeAt === undefined)
-        return head.pending.find((e) => e.lastOffset >= from && reaches(e, timestamp));
-      from = resumeAt;
-    }
+    const entry = await this.index.entryReaching(head, timestamp, head.logStartOffset);
+    // The caller reads F next: cached, that read needs no second bisection.
+    if (entry) this.entries.add(partitionPk(head.topicId, head.partition), [entry]);
+    return entry;
   }
 
   /**
@@ -359,22 +324,9 @@ export class FloeLog {
     head: PartitionHead,
   ): Promise<{ offset: number; timestamp: number } | undefined> {
     if (head.nextOffset <= head.logStartOffset) return undefined;
-    const pk = partitionPk(head.topicId, head.partition);
-    let best: IndexEntry | undefined;
-    let cursor: string | undefined;
-    do {
-      const page = await this.options.manifest.query(pk, {
-        gte: entrySk(head.logStartOffset),
-        lte: `${ENTRY_PREFIX}~`,
-        limit: 256,
-        ...(cursor ? { cursor } : {}),
-      });
-      for (const e of page.items.map((i) => entryFromData(i.data))) {
-        if (e.lastOffset >= head.logStartOffset && (!best || e.maxTimestamp > best.maxTimestamp)) best = e;
-      }
-      cursor = page.cursor;
-    } while (cursor);
-    for (const e of head.pending) if (!best || e.maxTimestamp > best.maxTimestamp) best = e;
+    // The partition's max timestamp is its running max; the first entry whose running max reaches
+    // it holds the first record carrying it (chain-index.ts), whatever the log's length.
+    const best = await this.entryReaching(head, head.lastTimestamp);
     if (!best) return undefined;
     const result = await this.reader.read(head, Math.max(best.baseOffset, head.logStartOffset), {
       maxBytes: Number.MAX_SAFE_INTEGER,

@@ -6,13 +6,12 @@
  */
 import { FloeError } from "../../../client/src/errors.js";
 import { type BatchHeader, patchBaseOffset, splitBatches } from "../../../client/src/format/index.js";
-import type { ManifestStore } from "../ports/manifest-store.js";
 import { ObjectNotFoundError, type ObjectStore } from "../ports/object-store.js";
-import type { Committer } from "./committer.js";
+import type { ChainIndex } from "./chain-index.js";
 import type { EntryCache } from "./entry-cache.js";
 import type { HotTail } from "./hot-tail.js";
-import { ENTRY_PREFIX, entrySk, partitionPk } from "./keys.js";
-import { entryFromData, type IndexEntry, type PartitionHead } from "./model.js";
+import { partitionPk } from "./keys.js";
+import type { IndexEntry, PartitionHead } from "./model.js";
 import type { RangeCache } from "./range-cache.js";
 
 export interface FetchedBatch {
@@ -45,16 +44,13 @@ export interface ReadLimits {
 }
 
 export interface ReaderDeps {
-  manifest: ManifestStore;
   objects: ObjectStore;
-  committer: Committer;
+  index: ChainIndex;
   entries: EntryCache;
   ranges: RangeCache;
   hotTail: HotTail;
 }
 
-/** Entries fetched per manifest query when walking forward. */
-const ENTRY_PAGE = 128;
 /** Ranges loaded ahead of a catch-up read (bounded also by the read's max bytes). */
 const READ_AHEAD = 4;
 
@@ -140,44 +136,24 @@ export class Reader {
     }
   }
 
-  /** The entry holding `offset`: the cache, the head's pending entries, or the manifest. */
+  /** The entry holding `offset`: the cache, the head's newest entries, or the commit chain. */
   async entryFor(head: PartitionHead, offset: number): Promise<IndexEntry> {
     const pk = partitionPk(head.topicId, head.partition);
     const cached = this.deps.entries.find(pk, offset);
     if (cached) return cached;
     const pending = head.pending.find((e) => e.baseOffset <= offset && offset <= e.lastOffset);
     if (pending) return pending;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      this.stats.entryQueries++;
-      const before = await this.deps.manifest.query(pk, {
-        gte: ENTRY_PREFIX,
-        lte: entrySk(offset),
-        reverse: true,
-        limit: 1,
-      });
-      const first = before.items[0] ? entryFromData(before.items[0].data) : undefined;
-      if (first && first.lastOffset >= offset) {
-        this.stats.entryQueries++;
-        const after = await this.deps.manifest.query(pk, {
-          gte: entrySk(first.lastOffset + 1),
-          lte: `${ENTRY_PREFIX}~`,
-          limit: ENTRY_PAGE,
-        });
-        this.deps.entries.add(pk, [
-          first,
-          ...after.items.map((i) => entryFromData(i.data)).filter((e) => e.lastOffset < head.nextOffset),
-        ]);
-        return first;
-      }
-      // Below the high watermark but in no entry: the commit that made it is pending in a newer
-      // head than ours (its writer may have died before writing the entry). Materialise and retry.
-      const fresh = await this.deps.committer.readHead(head.topicId, head.partition);
-      if (!fresh) break;
-      const inFresh = fresh.pending.find((e) => e.baseOffset <= offset && offset <= e.lastOffset);
-      if (inFresh) return inFresh;
-      await this.deps.committer.materialisePending(fresh);
+    this.stats.entryQueries++;
+    try {
+      const { entry, following } = await this.deps.index.entryFor(head, offset);
+      this.deps.entries.add(pk, [entry, ...following.filter((e) => e.lastOffset < head.nextOffset)]);
+      return entry;
+    } catch (error) {
+      if (error instanceof FloeError) throw error;
+      if (error instanceof Error && /commit (chain|record)/.test(error.message))
+        throw new FloeError("internal", error.message);
+      throw error;
     }
-    throw new FloeError("internal", `no index entry holds offset ${offset} of partition ${head.partition}`);
   }
 
   private async loadRange(head: PartitionHead, entry: IndexEntry): Promise<Uint8Array> {

@@ -1,7 +1,8 @@
 /**
  * Writes one flush: every pending append, whatever its topic or partition, goes into ONE segment
- * object (one S3 PUT amortised over all partitions), then each partition touched is committed
- * with its own head CAS, in parallel. Acknowledgement waits for both the PUT and the commit.
+ * object (one S3 PUT amortised over all partitions), then each topic touched is committed with one
+ * commit record (committer.ts), the topics in parallel. Acknowledgement waits for both the PUT and
+ * the commit.
  */
 import { randomBytes } from "node:crypto";
 import { FloeError } from "../../../client/src/errors.js";
@@ -9,7 +10,7 @@ import type { Clock } from "../ports/clock.js";
 import type { ObjectStore } from "../ports/object-store.js";
 import type { AppendOutcome, PartitionAppend } from "./append-types.js";
 import type { PlacedAppend } from "./commit-plan.js";
-import type { CommitResult, Committer, CrashHook } from "./committer.js";
+import type { PartitionGroup as CommitGroup, CommitResult, Committer, CrashHook } from "./committer.js";
 import { PartitionSequencer } from "./partition-sequencer.js";
 import { type ChunkInput, encodeSegment, newSegmentKey } from "./segment-format.js";
 
@@ -55,7 +56,14 @@ export class SegmentWriter {
     const now = this.options.clock.now();
     const segmentKey = newSegmentKey(now, this.options.randomHex?.() ?? randomBytes(16).toString("hex"));
     const segment = encodeSegment(chunks, this.options.writerId, now);
-    const slots = groups.map((g) => this.sequencer.enter(`${g.topicId}/${g.partition}`));
+    // One chain per topic: this process's flushes commit to a topic in the order they started.
+    const topics = new Map<string, number[]>();
+    groups.forEach((g, gi) => {
+      const list = topics.get(g.topicId);
+      if (list) list.push(gi);
+      else topics.set(g.topicId, [gi]);
+    });
+    const slots = [...topics.keys()].map((topicId) => this.sequencer.enter(topicId));
 
     try {
       await this.options.objects.put(segmentKey, segment.bytes);
@@ -81,25 +89,37 @@ export class SegmentWriter {
 
     const outcomes: AppendOutcome[] = new Array(appends.length);
     await Promise.all(
-      groups.map(async (g, gi) => {
-        const chunk = segment.chunks[gi]!;
-        const placed: PlacedAppend[] = g.indexes.map((i, k) => ({
-          append: appends[i]!,
-          pos: chunk.piecePositions[k]!,
-          len: appends[i]!.payload.byteLength,
-        }));
-        const slot = slots[gi]!;
-        let result: CommitResult;
+      [...topics].map(async ([topicId, members], ti) => {
+        const commitGroups: CommitGroup[] = members.map((gi) => {
+          const g = groups[gi]!;
+          const chunk = segment.chunks[gi]!;
+          return {
+            partition: g.partition,
+            placed: g.indexes.map(
+              (i, k): PlacedAppend => ({
+                append: appends[i]!,
+                pos: chunk.piecePositions[k]!,
+                len: appends[i]!.payload.byteLength,
+              }),
+            ),
+          };
+        });
+        const slot = slots[ti]!;
+        let results: CommitResult[];
         try {
           await slot.ready;
-          result = await this.options.committer.commitPartition(g.topicId, g.partition, placed, segmentKey);
+          results = await this.options.committer.commitTopic(topicId, commitGroups, segmentKey);
         } finally {
           slot.done();
         }
-        this.stats.partitionsCommitted++;
-        this.options.observer?.onPartitionCommitted?.(g.topicId, g.partition, result);
-        g.indexes.forEach((i, k) => {
-          outcomes[i] = result.outcomes[k]!;
+        members.forEach((gi, k) => {
+          const g = groups[gi]!;
+          const result = results[k]!;
+          this.stats.partitionsCommitted++;
+          this.options.observer?.onPartitionCommitted?.(topicId, g.partition, result);
+          g.indexes.forEach((i, j) => {
+            outcomes[i] = result.outcomes[j]!;
+          });
         });
       }),
     );

@@ -2,8 +2,8 @@
  * Topic metadata in the manifest: create, describe, grow, reconfigure, delete.
  *
  * A topic item lives through `live` → `deleting` → `deleted` (model.ts TopicState); each step is
- * one conditional write, and deletion tombstones every partition head of the incarnation between
- * the two, so that an agent still caching the topic can never have an append acknowledged into a
+ * one conditional write, and deletion tombstones the incarnation's topic head (its commit chain)
+ * between the two, so that an agent still caching the topic can never have an append acknowledged into a
  * deleted incarnation (docs/design/manifest.md § Topic deletion).
  */
 import { randomUUID } from "node:crypto";
@@ -11,11 +11,9 @@ import { FloeError } from "../../../client/src/errors.js";
 import type { Clock } from "../ports/clock.js";
 import { ConditionFailedError, type ManifestStore } from "../ports/manifest-store.js";
 import { ByteLru } from "./byte-lru.js";
-import { HEAD_SK, partitionPk, TOPICS_PK, topicSk } from "./keys.js";
+import { isTombstonedHead, tombstoneHeadItem } from "./committer.js";
+import { chainPk, HEAD_SK, TOPICS_PK, topicSk } from "./keys.js";
 import {
-  emptyHead,
-  headFromItem,
-  headToItem,
   type TopicConfig,
   type TopicMeta,
   type TopicRecord,
@@ -41,10 +39,8 @@ export interface TopicStoreOptions {
 
 /** Conditional writes tried before a contended topic change answers `unavailable` (retriable). */
 const TOPIC_ATTEMPTS = 5;
-/** Head tombstone attempts per partition: each lost race means a commit landed, so this is generous. */
-const TOMBSTONE_ATTEMPTS = 20;
-/** Head writes in flight while creating or tombstoning a topic's partitions. */
-const HEAD_CONCURRENCY = 16;
+/** Head tombstone attempts: each lost race means a commit was linked, so this is generous. */
+const TOMBSTONE_ATTEMPTS = 50;
 
 export class TopicStore {
   /** Keyed by client-supplied names, answers "no such topic" included: bounded in bytes. */
@@ -72,7 +68,6 @@ export class TopicStore {
     const topicId = randomUUID();
     // Heads first, under the new (still invisible) topic id; the topic item makes them visible
     // atomically. A crash in between leaves only unreachable heads, never a half-made topic.
-    await this.createHeads(topicId, 0, partitions);
     for (let attempt = 0; attempt < TOPIC_ATTEMPTS; attempt++) {
       const existing = await this.readRecord(name);
       if (existing?.state === "live") {
@@ -182,7 +177,6 @@ export class TopicStore {
         );
       }
       const config: TopicConfig = mergeTopicConfig(current.config, changes.config);
-      await this.createHeads(current.topicId, current.partitions, partitions);
       const next: TopicMeta = { ...current, partitions, config, version: current.version + 1 };
       try {
         // Version-conditional: a delete that marked the topic `deleting` meanwhile makes this fail,
@@ -253,7 +247,7 @@ export class TopicStore {
   private async finishDelete(record: TopicRecord): Promise<void> {
     const { meta } = record;
     this.cache.set(meta.name, { topic: undefined, at: this.options.clock.now() });
-    await this.forEachPartition(0, meta.partitions, (p) => this.tombstoneHead(meta.topicId, p));
+    await this.tombstoneHead(meta.topicId);
     const done: TopicRecord = {
       ...record,
       meta: { ...meta, version: meta.version + 1 },
@@ -270,42 +264,37 @@ export class TopicStore {
   }
 
   /**
-   * Makes one head of a deleted incarnation a tombstone (a no-op when it already is one).
+   * Makes the incarnation's topic head a tombstone (a no-op when it already is one): a
+   * version-conditional write, so it lands between two links, and no link can follow it.
    *
-   *   stale agent A (caches topic)       head p (v=7)                     delete (agent B)
-   *   read head v=7 ───────────────────────┤
+   *   stale agent A (caches topic)       topic head (v=7, seq=41)          delete (agent B)
+   *   claim c#42 ─────────────────────────▶ ok (a claim alone commits nothing)
    *                                        ◀──── put head v=8 deleted if v=7: ok
-   *   put head v=8 next=110 if v=7: FAILS ▶
-   *   re-read: v=8 deleted ───────────────▶ plan refuses: topic_not_found, topic cache dropped
-   * Without the tombstone A's head write would succeed on the orphaned head and its records would
-   * be acknowledged into an incarnation no reader can reach any more. A head that does not exist
-   * (never expected: heads precede their topic item) gets a tombstone put-if-absent.
+   *   put head v=8 seq=42 if v=7: FAILS ──▶
+   *   re-read: deleted, seq 41 ───────────▶ c#42 never linked: topic_not_found, topic cache dropped
+   * Without the tombstone A's link would succeed and its records would be acknowledged into an
+   * incarnation no reader can reach any more. A topic with no commit yet has no head: the
+   * tombstone is put-if-absent, so A's first link (also put-if-absent) fails the same way.
    */
-  private async tombstoneHead(topicId: string, partition: number): Promise<void> {
+  private async tombstoneHead(topicId: string): Promise<void> {
     for (let attempt = 0; attempt < TOMBSTONE_ATTEMPTS; attempt++) {
-      const item = await this.options.manifest.get(partitionPk(topicId, partition), HEAD_SK);
+      const item = await this.options.manifest.get(chainPk(topicId), HEAD_SK);
+      if (isTombstonedHead(item)) return;
       try {
-        if (!item) {
-          const tombstone = { ...emptyHead(topicId, partition), version: 1, deleted: true };
-          await this.options.manifest.put(headToItem(tombstone), { kind: "absent" });
-          return;
-        }
-        const head = headFromItem(item);
-        if (head.deleted) return;
-        await this.options.manifest.put(headToItem({ ...head, deleted: true, version: head.version + 1 }), {
-          kind: "version",
-          version: head.version,
-        });
+        await this.options.manifest.put(
+          tombstoneHeadItem(topicId, item),
+          item ? { kind: "version", version: item.version } : { kind: "absent" },
+        );
         return;
       } catch (error) {
         if (!(error instanceof ConditionFailedError)) throw error;
-        // A commit moved the head (or our own write landed): read it again.
+        // A commit was linked (or our own write landed): read it again.
       }
     }
     // The topic stays `deleting` (invisible; a create under its name finishes the delete first).
     throw new FloeError(
       "unavailable",
-      `partition ${partition} kept changing while being deleted; try the delete again`,
+      "the topic kept changing while being deleted; try the delete again",
       {},
       1,
     );
@@ -319,27 +308,6 @@ export class TopicStore {
   private remember(topic: TopicMeta): TopicMeta {
     this.cache.set(topic.name, { topic, at: this.options.clock.now() });
     return topic;
-  }
-
-  private async createHeads(topicId: string, from: number, to: number): Promise<void> {
-    await this.forEachPartition(from, to, async (p) => {
-      try {
-        await this.options.manifest.put(headToItem({ ...emptyHead(topicId, p), version: 1 }), {
-          kind: "absent",
-        });
-      } catch (error) {
-        // Already there: a retried alter or create; heads are never reset.
-        if (!(error instanceof ConditionFailedError)) throw error;
-      }
-    });
-  }
-
-  private async forEachPartition(from: number, to: number, fn: (p: number) => Promise<void>): Promise<void> {
-    for (let start = from; start < to; start += HEAD_CONCURRENCY) {
-      const batch: Promise<void>[] = [];
-      for (let p = start; p < Math.min(to, start + HEAD_CONCURRENCY); p++) batch.push(fn(p));
-      await Promise.all(batch);
-    }
   }
 }
 

@@ -103,7 +103,6 @@ describe("producer state bounds", () => {
   it("bounds producer state in bytes, counting each producer at its worst case", () => {
     // Prepare: room for exactly three worst-case producers of these ids.
     const limits: PlanLimits = {
-      headBytesMax: DEFAULT_PLAN_LIMITS.headBytesMax,
       producer: { ...DEFAULT_PRODUCER_LIMITS, producerStateBytesMax: 3 * producerBytesMax("p0") },
     };
     const head = headWith(3, 1_000, limits);
