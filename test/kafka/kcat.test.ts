@@ -81,7 +81,8 @@ describe.skipIf(!KCAT)("kcat (librdkafka)", () => {
       // point in docs/kafka.md: its feature detection keys on versions we do not advertise);
       // zstd it compresses, so that codec is proven stored as sent and decoded on the HTTP path.
       if (codec === "zstd" || codec === "none")
-        expect(stored.batches.map((b) => b.header.compression)).toEqual([codec]);
+        // (every batch: how many batches librdkafka cuts depends on its linger, i.e. on timing)
+        for (const b of stored.batches) expect(b.header.compression).toBe(codec);
       expect(out.trim().split("\n")).toEqual(lines.map((l, i) => `${i} ${l}`));
       expect(http.records.map((r) => `${r.offset} ${r.value}`)).toEqual(lines.map((l, i) => `${i} ${l}`));
     });
