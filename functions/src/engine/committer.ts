@@ -350,25 +350,11 @@ export class Committer {
         if (!claimed) {
           await this.crash("before-head-commit");
           progress.sent = true;
-          this.stats.claims++;
-          try {
-            await this.options.manifest.put(outstanding.item, { kind: "absent" });
-            claimed = true;
-          } catch (error) {
-            if (!(error instanceof ConditionFailedError)) throw error;
-            // Someone holds this seq — or our own first attempt does (an SDK retry). Look.
-            const holder = await this.options.manifest.get(chainPk(topicId), outstanding.item.sk);
-            const record = holder ? recordFromItem(holder) : undefined;
-            if (record?.nonce === outstanding.record.nonce) {
-              claimed = true;
-            } else {
-              this.stats.claimsLost++;
-              this.contendedAt.set(topicId, this.options.clock.now());
-              if (record) await this.helpLink(state, record);
-              outstanding = undefined;
-              continue;
-            }
+          if (!(await this.claim(state, outstanding))) {
+            outstanding = undefined;
+            continue;
           }
+          claimed = true;
         }
         await this.crash("before-entry-write");
         // ---- the linearisation point -------------------------------------------------------------
@@ -406,6 +392,108 @@ export class Committer {
           head: undefined,
         },
     );
+  }
+
+  /**
+   * Claims the record's seq: true when our record holds it (also when our own first attempt did,
+   * answered ConditionFailed by an SDK retry). False when another record holds it: that record is
+   * linked on its writer's behalf, and the caller re-plans.
+   */
+  private async claim(state: TopicState, out: Outstanding): Promise<boolean> {
+    this.stats.claims++;
+    try {
+      await this.options.manifest.put(out.item, { kind: "absent" });
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error;
+      const holder = await this.options.manifest.get(chainPk(state.topicId), out.item.sk);
+      const record = holder ? recordFromItem(holder) : undefined;
+      if (record?.nonce === out.record.nonce) return true;
+      this.stats.claimsLost++;
+      this.contendedAt.set(state.topicId, this.options.clock.now());
+      if (record) await this.helpLink(state, record);
+      return false;
+    }
+  }
+
+  /**
+   * Moves the partition's log start up to `before` (at most its high watermark) with a commit of
+   * its own: a record whose vector carries the new log start and no entries, claimed and linked
+   * like any other, so it is ordered with the appends around it (Kafka's DeleteRecords; retention).
+   * Returns the partition as of that commit (or as it is, when the log start is already there).
+   */
+  async trimPartition(topicId: string, partition: number, before: number): Promise<PartitionHead> {
+    const deadline = this.options.clock.now() + this.options.commitTimeoutMs;
+    let outstanding: Outstanding | undefined;
+    let claimed = false;
+    let attempt = 0;
+    let lastError: unknown;
+    while (this.options.clock.now() < deadline) {
+      if (attempt++ > 0) await this.backoff(attempt);
+      try {
+        const state = await this.readState(topicId);
+        if (outstanding) {
+          const where = await this.whereIs(state, outstanding);
+          if (where === "linked") return this.trimmed(outstanding);
+          if (where === "lost") outstanding = undefined;
+          claimed = where === "claimed";
+        }
+        if (state.deleted && !outstanding)
+          throw new FloeError("topic_not_found", "the topic was deleted", {});
+        if (!outstanding) {
+          const now = partitionView(state, partition);
+          const target = Math.min(before, now.nextOffset);
+          if (target <= now.logStartOffset) return now;
+          const partitions: PartitionScalars[] = [];
+          for (let p = 0; p < Math.max(state.partitions.length, partition + 1); p++)
+            partitions.push(state.partitions[p] ?? EMPTY_SCALARS);
+          partitions[partition] = { ...partitions[partition]!, logStartOffset: target };
+          const record: CommitRecord = {
+            seq: state.seq + 1,
+            at: this.options.clock.now(),
+            nonce: randomBytes(8).toString("hex"),
+            producerTtlMs: this.planLimits.producer.producerStateTtlMs,
+            partitions,
+            entries: [],
+            producers: [],
+          };
+          outstanding = { record, item: recordToItem(topicId, record), plans: new Map(), base: state };
+          claimed = false;
+        }
+        if (!claimed) {
+          if (!(await this.claim(state, outstanding))) {
+            outstanding = undefined;
+            continue;
+          }
+          claimed = true;
+        }
+        await this.link(state, outstanding.record.seq);
+        const after = { ...applyRecord(state, outstanding.record), headVersion: state.headVersion + 1 };
+        this.remember(after);
+        this.maybeCheckpoint(after);
+        return this.trimmed(outstanding);
+      } catch (error) {
+        if (!(error instanceof ConditionFailedError) && !(error instanceof StoreUnavailableError))
+          throw error;
+        lastError = error;
+      }
+    }
+    throw new FloeError(
+      "unavailable",
+      `trim did not complete within ${this.options.commitTimeoutMs} ms: ${describe(lastError)}`,
+      {},
+      1,
+    );
+  }
+
+  /** The trimmed partition's view after the trim record, told to the listeners. */
+  private trimmed(out: Outstanding): PartitionHead {
+    const partition = out.record.partitions.findIndex(
+      (p, i) => p.logStartOffset !== (out.base.partitions[i] ?? EMPTY_SCALARS).logStartOffset,
+    );
+    const view = partitionView(applyRecord(out.base, out.record), Math.max(0, partition));
+    this.options.onHead?.(view);
+    return view;
   }
 
   /**

@@ -241,6 +241,32 @@ export class FloeLog {
     return head;
   }
 
+  /**
+   * Deletes the partition's records below `beforeOffset` (Kafka's DeleteRecords): the log start
+   * moves up by a commit of its own (committer.ts trimPartition); reads below it answer
+   * offset_out_of_range from then on, and offsets never restart. `beforeOffset` past the high
+   * watermark is refused; the storage is freed later by maintenance (issue 12).
+   */
+  async trim(topicName: string, partition: number, beforeOffset: number): Promise<PartitionTail> {
+    const topic = await this.requirePartition(topicName, partition);
+    const head = await this.head(topic, partition);
+    if (!Number.isSafeInteger(beforeOffset) || beforeOffset < 0 || beforeOffset > head.nextOffset) {
+      throw new FloeError(
+        "offset_out_of_range",
+        `cannot delete records before ${beforeOffset}: the partition holds ${head.logStartOffset}..${head.nextOffset}`,
+        { log_start_offset: head.logStartOffset, high_watermark: head.nextOffset },
+      );
+    }
+    const after = await this.committer.trimPartition(topic.topicId, partition, beforeOffset);
+    if (after.deleted)
+      throw new FloeError("topic_not_found", `topic ${topic.name} was deleted`, { topic: topic.name });
+    return {
+      highWatermark: after.nextOffset,
+      logStartOffset: after.logStartOffset,
+      lastTimestamp: after.lastTimestamp,
+    };
+  }
+
   async tail(topicName: string, partition: number): Promise<PartitionTail> {
     const topic = await this.requirePartition(topicName, partition);
     const head = await this.head(topic, partition, this.limits.headCacheMs);
