@@ -380,8 +380,11 @@ export class Committer {
         //                                        seq>=42 and its nonce in c#42 → acknowledged
         // Without the claim condition B would overwrite A's record under the same seq; without the
         // link condition a paused writer could link a record planned on a state that has since moved.
-        await this.link(state, outstanding.record.seq);
-        const linked = { ...state, headVersion: state.headVersion + 1 };
+        // The state remembered after our link carries the checkpoint pointer the link wrote: links
+        // made from this cached state while our next checkpoint is written (or after that write
+        // failed) must carry it on, never the older pointer we read (test/unit/engine/checkpoint-pointer.test.ts).
+        const checkpoint = await this.link(state, outstanding.record.seq);
+        const linked = { ...state, headVersion: state.headVersion + 1, checkpoint };
         return this.finish(topicId, groups, outstanding, linked, failed);
       } catch (error) {
         if (!(error instanceof ConditionFailedError) && !(error instanceof StoreUnavailableError))
@@ -434,8 +437,11 @@ export class Committer {
     return "lost";
   }
 
-  /** The version-conditional head write that links record `seq` (= state.seq + 1). */
-  private async link(state: TopicState, seq: number): Promise<void> {
+  /**
+   * The version-conditional head write that links record `seq` (= state.seq + 1); returns the
+   * checkpoint pointer it wrote.
+   */
+  private async link(state: TopicState, seq: number): Promise<CheckpointRef | undefined> {
     this.stats.links++;
     const checkpoint = newest(state.checkpoint, this.newCheckpoints.get(state.topicId), seq);
     const item: ManifestItem = {
@@ -448,6 +454,7 @@ export class Committer {
       item,
       state.headVersion === 0 ? { kind: "absent" } : { kind: "version", version: state.headVersion },
     );
+    return checkpoint ? { seq: checkpoint.seq, key: checkpoint.key } : undefined;
   }
 
   /**

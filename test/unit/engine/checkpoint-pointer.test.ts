@@ -1,0 +1,60 @@
+/**
+ * The head's checkpoint pointer (docs/design/manifest.md § Folding, checkpoints): a writer's links
+ * carry the newest checkpoint it knows of. A writer that plans on its own cached state (it never
+ * re-reads the head) must remember the pointer its own link wrote; otherwise, while its next
+ * checkpoint is being written or after that write failed, its links drop the pointer and a cold
+ * start folds the whole chain from seq 0 instead of from the last checkpoint.
+ */
+import { describe, expect, it } from "vitest";
+import { MemoryManifestStore } from "../../../functions/src/adapters/memory/memory-manifest-store.js";
+import { MemoryObjectStore } from "../../../functions/src/adapters/memory/memory-object-store.js";
+import { appendFromBatches } from "../../../functions/src/engine/batch-validation.js";
+import { chainPk, HEAD_SK } from "../../../functions/src/engine/keys.js";
+import { FloeLog } from "../../../functions/src/engine/log.js";
+import type { ObjectStore } from "../../../functions/src/ports/object-store.js";
+import { batchOf } from "../../support/engine-harness.js";
+import { FakeClock } from "../../support/fake-clock.js";
+
+describe("checkpoint pointer", () => {
+  it("is never dropped from the head by a writer whose next checkpoint write failed", async () => {
+    // Prepare: one writer; its second checkpoint write (of the state at seq 128) fails.
+    const clock = new FakeClock();
+    const manifest = new MemoryManifestStore();
+    const memory = new MemoryObjectStore({ clock });
+    let checkpointPuts = 0;
+    const objects: ObjectStore = {
+      put: async (key, body) => {
+        if (key.startsWith("checkpoints/") && ++checkpointPuts === 2) throw new Error("S3 503");
+        return memory.put(key, body);
+      },
+      get: (key, range) => memory.get(key, range),
+      delete: (key) => memory.delete(key),
+      list: (prefix, options) => memory.list(prefix, options),
+    };
+    const writer = new FloeLog({ manifest, objects, clock });
+    const topic = await writer.topics.create("cp", 1);
+    const headCheckpoint = async () => {
+      const head = await manifest.get(chainPk(topic.topicId), HEAD_SK);
+      return (head?.data.checkpoint as { seq: number } | undefined)?.seq;
+    };
+    const pointers: Array<number | undefined> = [];
+    const commit = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const [outcome] = await writer.append([appendFromBatches(topic, 0, batchOf(["x"], clock.now()))]);
+        expect(outcome?.ok).toBe(true);
+        await writer.settle();
+        pointers.push(await headCheckpoint());
+      }
+    };
+    // Act: 65 commits (the checkpoint at 64 is written and the link of 65 carries it), then on to 140.
+    await commit(65);
+    expect(pointers.at(-1)).toBe(64);
+    await commit(140 - 65);
+    // Assess: the failed checkpoint of 128 costs nothing but itself: from seq 65 on, every head
+    // points at a checkpoint, never at an older one than before.
+    expect(checkpointPuts).toBeGreaterThanOrEqual(2);
+    const after = pointers.slice(64);
+    expect(after.every((seq) => seq !== undefined && seq >= 64)).toBe(true);
+    for (let i = 1; i < after.length; i++) expect(after[i]!).toBeGreaterThanOrEqual(after[i - 1]!);
+  });
+});
