@@ -49,6 +49,7 @@ import {
   encodeCheckpoint,
   partitionView,
   type TopicState,
+  topicStateBytes,
 } from "./topic-state.js";
 
 /** Test seam: named points where a crash can be injected (testing.md § Faults to inject). */
@@ -172,7 +173,7 @@ export class Committer {
     const cacheBytes = options.cacheBytes ?? 16 * 1024 * 1024;
     this.states = new ByteLru(
       Math.floor((cacheBytes * 3) / 4),
-      (id, s) => stringBytes(id) + retainedBytes(s),
+      (id, s) => stringBytes(id) + topicStateBytes(s),
     );
     this.records = new ByteLru(Math.floor(cacheBytes / 4), (id, r) => stringBytes(id) + retainedBytes(r));
   }
