@@ -57,4 +57,43 @@ describe("checkpoint pointer", () => {
     expect(after.every((seq) => seq !== undefined && seq >= 64)).toBe(true);
     for (let i = 1; i < after.length; i++) expect(after[i]!).toBeGreaterThanOrEqual(after[i - 1]!);
   });
+
+  it("a cold start folds from the checkpoint to exactly the state the writer holds", async () => {
+    // Prepare: 150 commits of 3 idempotent producers over 2 partitions, one producer idle past
+    // the TTL in the middle (its expiry must fold the same way from a checkpoint as live).
+    const clock = new FakeClock();
+    const manifest = new MemoryManifestStore();
+    const objects = new MemoryObjectStore({ clock });
+    const ttlMs = 60_000;
+    const limits = {
+      producer: { maxProducersPerPartition: 64, producerStateBytesMax: 32 * 1024, producerStateTtlMs: ttlMs },
+    };
+    const writer = new FloeLog({ manifest, objects, clock, limits });
+    const topic = await writer.topics.create("cold", 2);
+    const next = new Map<string, number>();
+    for (let i = 0; i < 150; i++) {
+      const id = i >= 60 && i < 100 ? `p${i % 2}` : `p${i % 3}`; // p2 idles from 60 to 100
+      const partition = i % 2;
+      const key = `${id}/${partition}`;
+      const first = next.get(key) ?? 0;
+      const [outcome] = await writer.append([
+        appendFromBatches(topic, partition, batchOf([`r${i}`], clock.now()), {
+          producer: { id, epoch: 0, firstSequence: first },
+        }),
+      ]);
+      if (outcome?.ok) next.set(key, first + 1);
+      else next.set(key, 0); // expired: starts again at 0 as a new producer
+      await writer.settle();
+      clock.advance(i === 80 ? ttlMs + 1 : 100);
+    }
+    // Act: a new process reads the head: checkpoint + the records since.
+    const cold = new FloeLog({ manifest, objects, clock, limits });
+    const state = await cold.committer.readState(topic.topicId);
+    // Assess
+    expect(cold.committer.stats.recordsFolded).toBeLessThan(64);
+    const live = writer.committer.knownState(topic.topicId)!;
+    expect(state.seq).toBe(live.seq);
+    expect(state.partitions).toEqual(live.partitions);
+    expect(state.producers).toEqual(live.producers);
+  });
 });
