@@ -67,11 +67,14 @@ describe("consumer groups", { timeout: GROUP_TEST_TIMEOUT_MS }, () => {
       }
       await producer.close();
     })();
-    // Act: A alone, then B joins, then A leaves while records keep coming.
-    const a = client.consumer({ topics: topic, group, from: "earliest", ...groupOptions });
+    // Act: A alone, then B joins, then A leaves while records keep coming. Handovers here are
+    // cooperative (join, leave); a session long enough that no member is expelled because a busy
+    // machine delayed its heartbeats (an expelled member's records are redelivered: at least once).
+    const members = { ...groupOptions, sessionTimeoutMs: 60_000 };
+    const a = client.consumer({ topics: topic, group, from: "earliest", ...members });
     const aDone = startMember(a, "a", log);
     await until(() => a.assignment().length === 4, "A to own all partitions");
-    const b = client.consumer({ topics: topic, group, from: "earliest", ...groupOptions });
+    const b = client.consumer({ topics: topic, group, from: "earliest", ...members });
     const bDone = startMember(b, "b", log);
     await until(() => a.assignment().length === 2 && b.assignment().length === 2, "a 2/2 split");
     const split = [a.assignment(), b.assignment()].map((tps) => tps.map((tp) => tp.partition).sort());

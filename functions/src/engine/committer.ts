@@ -321,6 +321,8 @@ export class Committer {
           // claim landed after all, only the nonce tells which one did; at most one claim can win.
         }
         if (state.deleted && !outstanding) {
+          // Tell the listeners, so the caller's cached topic is dropped and its retry looks again.
+          this.options.onHead?.(partitionView(state, groups[0]?.partition ?? 0));
           const error = new FloeError("topic_not_found", "the topic was deleted", {});
           return groups.map((g) => ({
             outcomes: g.placed.map(() => ({ ok: false, error })),

@@ -260,18 +260,7 @@ export class FloeLog {
     options: FetchOptions,
   ): Promise<ReadResult> {
     const topic = await this.requirePartition(topicName, partition);
-    // A read below a high watermark this process already knows is committed needs no fresh head
-    // read: those offsets can only have been committed (a stale head hides records, never shows
-    // uncommitted ones). At or above it, read the head (strong reads).
-    const known = this.heads.get(partitionPk(topic.topicId, partition))?.head;
-    const head =
-      known &&
-      !known.deleted &&
-      "offset" in start &&
-      start.offset >= known.logStartOffset &&
-      start.offset < known.nextOffset
-        ? known
-        : await this.head(topic, partition, this.limits.headCacheMs);
+    const head = await this.head(topic, partition, this.limits.headCacheMs);
     let offset: number;
     if ("offset" in start) offset = start.offset;
     else if ("tailOffset" in start)
