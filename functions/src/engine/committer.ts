@@ -640,8 +640,15 @@ export class Committer {
       (!state || info.seq - state.seq > FOLD_FROM_CACHE_MAX) &&
       info.checkpoint.seq > (state?.seq ?? 0)
     ) {
-      const bytes = await this.options.objects.get(info.checkpoint.key);
-      state = decodeCheckpoint(bytes, topicId);
+      try {
+        state = decodeCheckpoint(await this.options.objects.get(info.checkpoint.key), topicId);
+      } catch (error) {
+        // A checkpoint is a shortcut only: a missing or unreadable one (say, a format this version
+        // does not know) costs the longer fold from the records, never the commit or the read.
+        // A transient store fault is retried instead (the commit loop re-reads).
+        if (error instanceof StoreUnavailableError) throw error;
+        (this.options.logError ?? logToStderr)(error);
+      }
     }
     state ??= emptyTopicState(topicId);
     while (state.seq < info.seq) {

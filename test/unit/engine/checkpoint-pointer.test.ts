@@ -96,4 +96,34 @@ describe("checkpoint pointer", () => {
     expect(state.partitions).toEqual(live.partitions);
     expect(state.producers).toEqual(live.producers);
   });
+
+  it("a missing or unreadable checkpoint costs a longer fold, never a commit", async () => {
+    // Prepare: 70 commits (the head points at the checkpoint of 64), then the object goes bad.
+    const clock = new FakeClock();
+    const manifest = new MemoryManifestStore();
+    const objects = new MemoryObjectStore({ clock });
+    const writer = new FloeLog({ manifest, objects, clock });
+    const topic = await writer.topics.create("bad-cp", 1);
+    for (let i = 0; i < 70; i++) {
+      await writer.append([appendFromBatches(topic, 0, batchOf(["x"], clock.now()))]);
+      await writer.settle();
+    }
+    const head = await manifest.get(chainPk(topic.topicId), HEAD_SK);
+    const key = (head?.data.checkpoint as { key: string } | undefined)?.key;
+    expect(key).toBeDefined();
+    for (const damage of ["unreadable", "missing"] as const) {
+      if (damage === "unreadable") await objects.put(key!, new TextEncoder().encode('{"format":99}'));
+      else await objects.delete(key!);
+      // Act: a cold process appends and reads.
+      const errors: unknown[] = [];
+      const cold = new FloeLog({ manifest, objects, clock, logError: (e) => errors.push(e) });
+      const [outcome] = await cold.append([appendFromBatches(topic, 0, batchOf(["y"], clock.now()))]);
+      // Assess: the fold went from seq 0; the append is acknowledged at the next offset.
+      expect(outcome).toMatchObject({ ok: true });
+      expect(cold.committer.stats.recordsFolded).toBeGreaterThanOrEqual(70);
+      expect(errors.length).toBe(1);
+      const tail = await cold.tail(topic.name, 0);
+      expect(tail.highWatermark).toBe(damage === "unreadable" ? 71 : 72);
+    }
+  });
 });
