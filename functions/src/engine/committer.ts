@@ -49,6 +49,7 @@ import {
   encodeCheckpoint,
   partitionView,
   type TopicState,
+  topicStateBytes,
 } from "./topic-state.js";
 
 /** Test seam: named points where a crash can be injected (testing.md § Faults to inject). */
@@ -172,7 +173,7 @@ export class Committer {
     const cacheBytes = options.cacheBytes ?? 16 * 1024 * 1024;
     this.states = new ByteLru(
       Math.floor((cacheBytes * 3) / 4),
-      (id, s) => stringBytes(id) + retainedBytes(s),
+      (id, s) => stringBytes(id) + topicStateBytes(s),
     );
     this.records = new ByteLru(Math.floor(cacheBytes / 4), (id, r) => stringBytes(id) + retainedBytes(r));
   }
@@ -368,8 +369,11 @@ export class Committer {
         //                                        seq>=42 and its nonce in c#42 → acknowledged
         // Without the claim condition B would overwrite A's record under the same seq; without the
         // link condition a paused writer could link a record planned on a state that has since moved.
-        await this.link(state, outstanding.record.seq);
-        const linked = { ...state, headVersion: state.headVersion + 1 };
+        // The state remembered after our link carries the checkpoint pointer the link wrote: links
+        // made from this cached state while our next checkpoint is written (or after that write
+        // failed) must carry it on, never the older pointer we read (test/unit/engine/checkpoint-pointer.test.ts).
+        const checkpoint = await this.link(state, outstanding.record.seq);
+        const linked = { ...state, headVersion: state.headVersion + 1, checkpoint };
         return this.finish(topicId, groups, outstanding, linked, failed);
       } catch (error) {
         if (!(error instanceof ConditionFailedError) && !(error instanceof StoreUnavailableError))
@@ -524,8 +528,11 @@ export class Committer {
     return "lost";
   }
 
-  /** The version-conditional head write that links record `seq` (= state.seq + 1). */
-  private async link(state: TopicState, seq: number): Promise<void> {
+  /**
+   * The version-conditional head write that links record `seq` (= state.seq + 1); returns the
+   * checkpoint pointer it wrote.
+   */
+  private async link(state: TopicState, seq: number): Promise<CheckpointRef | undefined> {
     this.stats.links++;
     const checkpoint = newest(state.checkpoint, this.newCheckpoints.get(state.topicId), seq);
     const item: ManifestItem = {
@@ -538,6 +545,7 @@ export class Committer {
       item,
       state.headVersion === 0 ? { kind: "absent" } : { kind: "version", version: state.headVersion },
     );
+    return checkpoint ? { seq: checkpoint.seq, key: checkpoint.key } : undefined;
   }
 
   /**
@@ -720,8 +728,15 @@ export class Committer {
       (!state || info.seq - state.seq > FOLD_FROM_CACHE_MAX) &&
       info.checkpoint.seq > (state?.seq ?? 0)
     ) {
-      const bytes = await this.options.objects.get(info.checkpoint.key);
-      state = decodeCheckpoint(bytes, topicId);
+      try {
+        state = decodeCheckpoint(await this.options.objects.get(info.checkpoint.key), topicId);
+      } catch (error) {
+        // A checkpoint is a shortcut only: a missing or unreadable one (say, a format this version
+        // does not know) costs the longer fold from the records, never the commit or the read.
+        // A transient store fault is retried instead (the commit loop re-reads).
+        if (error instanceof StoreUnavailableError) throw error;
+        (this.options.logError ?? logToStderr)(error);
+      }
     }
     state ??= emptyTopicState(topicId);
     while (state.seq < info.seq) {

@@ -21,6 +21,7 @@ import { RangeCache } from "./range-cache.js";
 import { Reader, type ReadResult } from "./reader.js";
 import { MAP_ENTRY_BYTES, retainedBytes, stringBytes } from "./retained-size.js";
 import { type FlushObserver, SegmentWriter } from "./segment-writer.js";
+import { partitionHeadBytes } from "./topic-state.js";
 import { TopicStore } from "./topic-store.js";
 
 export interface EngineLimits {
@@ -117,7 +118,8 @@ export class FloeLog {
     this.entries = new EntryCache(this.limits.entryCacheBytes);
     this.heads = new ByteLru(
       this.limits.headCacheBytes,
-      (key, value) => MAP_ENTRY_BYTES + stringBytes(key) + retainedBytes(value),
+      (key, value) =>
+        MAP_ENTRY_BYTES + stringBytes(key) + retainedBytes(value.atMs) + partitionHeadBytes(value.head),
     );
     this.topics = new TopicStore({
       manifest: options.manifest,

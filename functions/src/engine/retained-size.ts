@@ -29,6 +29,18 @@ export function retainedBytes(value: unknown): number {
     for (const element of value) size += ELEMENT_BYTES + retainedBytes(element);
     return size;
   }
+  // Maps and Sets hold their entries outside their own properties (Object.entries sees none):
+  // producer states live in Maps, so a cache of topic states must be charged for them.
+  if (value instanceof Map) {
+    let size = OBJECT_BYTES;
+    for (const [key, member] of value) size += MAP_ENTRY_BYTES + retainedBytes(key) + retainedBytes(member);
+    return size;
+  }
+  if (value instanceof Set) {
+    let size = OBJECT_BYTES;
+    for (const member of value) size += MAP_ENTRY_BYTES + retainedBytes(member);
+    return size;
+  }
   if (typeof value === "object") {
     let size = OBJECT_BYTES;
     for (const [key, member] of Object.entries(value)) {

@@ -11,6 +11,7 @@
 import { liveProducers, remembered } from "./commit-plan.js";
 import { type CommitRecord, entriesOf, type PartitionScalars } from "./commit-record.js";
 import type { IndexEntry, PartitionHead, ProducerState } from "./model.js";
+import { MAP_ENTRY_BYTES, retainedBytes } from "./retained-size.js";
 
 export interface CheckpointRef {
   seq: number;
@@ -120,6 +121,36 @@ export function partitionView(state: TopicState, partition: number): PartitionHe
     version: state.seq,
     ...(state.deleted ? { deleted: true } : {}),
   };
+}
+
+// ---- cache charges ---------------------------------------------------------------------------------
+
+/**
+ * Charges of producer maps, by identity. A state's maps are replaced, never mutated, once
+ * applyRecord or decodeCheckpoint returned them, so a map is walked once, not on every commit that
+ * caches a state sharing it (a topic at the producer limits holds 64 producers per partition).
+ */
+const producerCharges = new WeakMap<ReadonlyMap<string, ProducerState>, number>();
+
+export function producersRetainedBytes(producers: ReadonlyMap<string, ProducerState>): number {
+  let bytes = producerCharges.get(producers);
+  if (bytes === undefined) {
+    bytes = retainedBytes(producers);
+    producerCharges.set(producers, bytes);
+  }
+  return bytes;
+}
+
+/** What a cached topic state keeps alive (its producer maps charged once each, see above). */
+export function topicStateBytes(state: TopicState): number {
+  let bytes = retainedBytes({ ...state, producers: undefined });
+  for (const map of state.producers.values()) bytes += MAP_ENTRY_BYTES + 16 + producersRetainedBytes(map);
+  return bytes;
+}
+
+/** What a cached partition view keeps alive. */
+export function partitionHeadBytes(head: PartitionHead): number {
+  return retainedBytes({ ...head, producers: undefined }) + producersRetainedBytes(head.producers);
 }
 
 // ---- checkpoints ----------------------------------------------------------------------------------
