@@ -471,8 +471,12 @@ export class Committer {
           }
           claimed = true;
         }
-        await this.link(state, outstanding.record.seq);
-        const after = { ...applyRecord(state, outstanding.record), headVersion: state.headVersion + 1 };
+        const checkpoint = await this.link(state, outstanding.record.seq);
+        const after = {
+          ...applyRecord(state, outstanding.record),
+          headVersion: state.headVersion + 1,
+          checkpoint,
+        };
         this.remember(after);
         this.maybeCheckpoint(after);
         return this.trimmed(outstanding);
