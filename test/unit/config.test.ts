@@ -47,7 +47,7 @@ describe("loadConfig", () => {
       rangeCacheBytes: 256 * MiB,
       hotTailBytes: 64 * MiB,
       entryCacheBytes: 64 * MiB,
-      headCacheBytes: 16 * MiB,
+      headCacheBytes: 64 * MiB,
       topicCacheBytes: 4 * MiB,
       memoryBytes: 2048 * MiB,
     });
@@ -62,12 +62,14 @@ describe("loadConfig", () => {
   });
 
   it("refuses cache and in-flight budgets that leave less than a quarter of the memory, at the bound", () => {
-    // Prepare: the defaults use 676 MiB, so memory of 676 / 0.75 MiB fits exactly and a byte less does not.
+    // Prepare: with a 16 MiB head cache the defaults use 676 MiB, so memory of 676 / 0.75 MiB fits
+    // exactly and a byte less does not.
     const MiB = 1024 * 1024;
     const exact = Math.ceil((676 * MiB) / 0.75);
+    const head = { FLOE_HEAD_CACHE_BYTES: String(16 * MiB) };
     // Act / Assess
-    expect(loadConfig({ FLOE_MEMORY_BYTES: String(exact) }).memoryBytes).toBe(exact);
-    expect(() => loadConfig({ FLOE_MEMORY_BYTES: String(exact - 2) })).toThrow(/FLOE_MEMORY_BYTES/);
+    expect(loadConfig({ ...head, FLOE_MEMORY_BYTES: String(exact) }).memoryBytes).toBe(exact);
+    expect(() => loadConfig({ ...head, FLOE_MEMORY_BYTES: String(exact - 2) })).toThrow(/FLOE_MEMORY_BYTES/);
     expect(() => loadConfig({ FLOE_ENTRY_CACHE_BYTES: String(2048 * MiB) })).toThrow(ConfigError);
   });
 

@@ -549,6 +549,10 @@ export class Committer {
       item,
       state.headVersion === 0 ? { kind: "absent" } : { kind: "version", version: state.headVersion },
     );
+    // Our checkpoint is in the head now (and in the state cached after this link): forget it, so
+    // the map holds only topics with a checkpoint on its way.
+    const ours = this.newCheckpoints.get(state.topicId);
+    if (ours && checkpoint && ours.key === checkpoint.key) this.newCheckpoints.delete(state.topicId);
     return checkpoint ? { seq: checkpoint.seq, key: checkpoint.key } : undefined;
   }
 
