@@ -222,7 +222,13 @@ export function loadConfig(
       65536 * MiB,
     ),
     // Topic states live here (3/4 of it): 64 MiB holds a 256-partition topic at the producer limits.
-    headCacheBytes: int(env, ENV.headCacheBytes, scaled(lambda ? 4 * MiB : 64 * MiB, lambda ? 1 / 64 : 1 / 32), 0, 65536 * MiB),
+    headCacheBytes: int(
+      env,
+      ENV.headCacheBytes,
+      scaled(lambda ? 4 * MiB : 64 * MiB, lambda ? 1 / 64 : 1 / 32),
+      0,
+      65536 * MiB,
+    ),
     topicCacheBytes: int(env, ENV.topicCacheBytes, scaled(lambda ? MiB : 4 * MiB, 1 / 256), 0, 65536 * MiB),
   };
   checkMemoryBudget(caches, inflightBytesMax, memoryBytes);

@@ -136,4 +136,45 @@ describe("kafkajs", () => {
     await admin.disconnect();
     expect(offsets[0]!.partitions.map((p) => Number(p.offset)).sort()).toEqual([3, 3, 3]);
   });
+
+  it("admin.deleteTopicRecords moves the log start: reads below it are out of range, offsets go on", async () => {
+    // Prepare
+    const topic = kafkaTopic("trim");
+    await agent().runtime.log.topics.create(topic, 1);
+    const producer = client().producer();
+    const admin = client().admin();
+    await Promise.all([producer.connect(), admin.connect()]);
+    try {
+      await producer.send({ topic, messages: Array.from({ length: 10 }, (_, i) => ({ value: `v${i}` })) });
+      await admin.fetchTopicMetadata({ topics: [topic] }); // kafkajs looks the leader up in its cache
+      // Act
+      await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: "4" }] });
+      const offsets = await admin.fetchTopicOffsets(topic);
+      const refused = await admin
+        .deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: "11" }] })
+        .then(
+          () => "accepted",
+          (error: Error) => error.message,
+        );
+      await producer.send({ topic, messages: [{ value: "after" }] });
+      const log = agent().runtime.log;
+      // Assess
+      expect(offsets[0]).toMatchObject({ partition: 0, low: "4", high: "10" });
+      expect(refused).toMatch(/deleting records/); // past the high watermark: OFFSET_OUT_OF_RANGE
+      await expect(
+        log.fetch(topic, 0, { offset: 3 }, { maxBytes: 1 << 20, maxRecords: 10, clamp: false }),
+      ).rejects.toMatchObject({ code: "offset_out_of_range" });
+      const tail = await log.tail(topic, 0);
+      expect(tail).toMatchObject({ logStartOffset: 4, highWatermark: 11 });
+      const from4 = await log.fetch(
+        topic,
+        0,
+        { offset: 4 },
+        { maxBytes: 1 << 20, maxRecords: 10, clamp: false },
+      );
+      expect(from4.startOffset).toBe(4);
+    } finally {
+      await Promise.all([producer.disconnect(), admin.disconnect()]);
+    }
+  });
 });

@@ -125,6 +125,48 @@ export const handleDeleteTopics: Handler = async (message, ctx) => {
   return { throttleTimeMs: 0, responses };
 };
 
+/**
+ * DeleteRecords: moves each partition's log start up to the offset given (-1: the high
+ * watermark), by a commit of its own (engine trim). An offset past the high watermark is
+ * OFFSET_OUT_OF_RANGE, as in Kafka; the answer is the new low watermark (log start).
+ */
+export const handleDeleteRecords: Handler = async (message, ctx) => {
+  const req = message as unknown as {
+    topics: { name: string; partitions: { partitionIndex: number; offset: bigint | number }[] }[];
+  };
+  const topics: Message[] = [];
+  let served = 0; // partitions past the request cap are refused, as Produce and Fetch do
+  for (const t of req.topics) {
+    const partitions: Message[] = [];
+    for (const p of t.partitions) {
+      if (served++ >= ctx.deps.requestLimits.partitionsMax) {
+        partitions.push({
+          partitionIndex: p.partitionIndex,
+          lowWatermark: -1,
+          errorCode: KAFKA.INVALID_REQUEST,
+        });
+        continue;
+      }
+      try {
+        let offset = Number(p.offset);
+        if (offset === -1) offset = (await ctx.deps.log.tail(t.name, p.partitionIndex)).highWatermark;
+        const tail = await ctx.deps.log.trim(t.name, p.partitionIndex, offset);
+        partitions.push({
+          partitionIndex: p.partitionIndex,
+          lowWatermark: tail.logStartOffset,
+          errorCode: KAFKA.NONE,
+        });
+      } catch (error) {
+        const e = kafkaError(error, "general");
+        if (e.code === KAFKA.UNKNOWN_SERVER_ERROR) ctx.deps.logError(error);
+        partitions.push({ partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: e.code });
+      }
+    }
+    topics.push({ name: t.name, partitions });
+  }
+  return { throttleTimeMs: 0, topics };
+};
+
 export const handleCreatePartitions: Handler = async (message, ctx) => {
   const req = message as unknown as { topics: { name: string; count: number }[]; validateOnly: boolean };
   const results: Message[] = [];

@@ -94,6 +94,32 @@ export const deleteTopics = message(
 );
 
 /**
+ *   DeleteRecords Request (v0-2; flexible v2+) => [topics] timeout_ms
+ *     topics => name [partitions]
+ *       partitions => partition_index offset
+ *   DeleteRecords Response => throttle_time_ms [topics]
+ *     topics => name [partitions]
+ *       partitions => partition_index low_watermark error_code
+ */
+export const deleteRecords = message(
+  21,
+  "DeleteRecords",
+  "0-2",
+  "2+",
+  [
+    array("topics", [string("name"), array("partitions", [int32("partitionIndex"), int64("offset")])]),
+    int32("timeoutMs"),
+  ],
+  [
+    int32("throttleTimeMs"),
+    array("topics", [
+      string("name"),
+      array("partitions", [int32("partitionIndex"), int64("lowWatermark"), int16("errorCode")]),
+    ]),
+  ],
+);
+
+/**
  *   InitProducerId Request (v0-4; flexible v2+) => transactional_id transaction_timeout_ms
  *       producer_id (v3+) producer_epoch (v3+)
  *   InitProducerId Response => throttle_time_ms error_code producer_id producer_epoch
