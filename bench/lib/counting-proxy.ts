@@ -55,7 +55,7 @@ export interface CountingProxy {
 
 const RECORD_LIMIT = 200_000;
 
-function emptyCounts(): Counts {
+export function emptyCounts(): Counts {
   return {
     ops: new Map(),
     writeUnits: 0,

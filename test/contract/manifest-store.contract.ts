@@ -156,7 +156,7 @@ export function manifestStoreContract(name: string, makeStore: () => Promise<Man
       const read = await store.get("p#bin", "c#1");
       // Assess
       expect(read?.data.r).toBeInstanceOf(Uint8Array);
-      expect([...(read?.data.r as Uint8Array)]).toEqual([0, 1, 2, 255, 128]);
+      expect([...(read!.data.r as Uint8Array)]).toEqual([0, 1, 2, 255, 128]);
       expect(itemSizeBytes(item("p#bin", "c#1", 1, { r: bytes }))).toBe(
         itemSizeBytes(item("p#bin", "c#1", 1, { r: "" })) + 5,
       );

@@ -1,19 +1,17 @@
 /** The counting forwarder's DynamoDB arithmetic: item sizes, write/read units, request pricing. */
 import { describe, expect, it } from "vitest";
 import { expectedTouched, linearFit } from "../../../bench/lib/cost-math.js";
-import { type Counts, countDynamo, diff, s3Operation } from "../../../bench/lib/counting-proxy.js";
+import {
+  type Counts,
+  countDynamo,
+  diff,
+  emptyCounts,
+  s3Operation,
+} from "../../../bench/lib/counting-proxy.js";
 import { itemBytes, numberBytes, readUnits, writeUnits } from "../../../bench/lib/dynamo-units.js";
 import { PRICES, requestDollars } from "../../../bench/lib/prices.js";
 
-const empty = (): Counts => ({
-  ops: new Map(),
-  writeUnits: 0,
-  readUnits: 0,
-  strongReads: 0,
-  eventualReads: 0,
-  conditionalFailures: 0,
-  itemBytesWritten: 0,
-});
+const empty = (): Counts => emptyCounts();
 
 describe("DynamoDB item size on the wire", () => {
   it("numbers: base-100 digits plus one (as the guide and dynalite count)", () => {

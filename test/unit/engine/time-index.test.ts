@@ -57,7 +57,7 @@ async function newLog() {
  * a checkpoint of the final state (so a fresh reader does not fold the chain) and the head.
  */
 async function fabricatedLog(timestamps: number[]) {
-  const { log, manifest, objects, topic } = await newLog();
+  const { manifest, objects, topic } = await newLog();
   const batches = timestamps.map((ts) => batchWith([ts]));
   const segment = new Uint8Array(batches.reduce((n, b) => n + b.length, 0));
   let pos = 0;
