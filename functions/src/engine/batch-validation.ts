@@ -4,9 +4,11 @@
  * before anything is written, so a corrupt or oversized batch is a 400/413 that changes nothing,
  * never a poisoned segment.
  */
+
 import { FloeError } from "../../../client/src/errors.js";
 import { FormatError, validateBatches } from "../../../client/src/format/index.js";
 import type { PartitionAppend, ProducerStamp } from "./append-types.js";
+import { addSequence } from "./commit-plan.js";
 import type { TopicMeta } from "./model.js";
 
 export interface PayloadOptions {
@@ -108,7 +110,7 @@ function producerFromBatches(
         { batch: i },
       );
     }
-    expected += h.recordCount;
+    expected = addSequence(expected, h.recordCount); // sequences wrap at 2^31, as in Kafka
   }
   return { id: String(first.producerId), epoch: first.producerEpoch, firstSequence: first.baseSequence };
 }

@@ -21,6 +21,23 @@ import {
   producerToData,
 } from "./model.js";
 
+/**
+ * Kafka's producer sequences are int32s that wrap: after 2^31 - 1 comes 0 (a producer that has
+ * written two billion records goes on, it does not fail). Every sum and comparison of sequences
+ * is modulo SEQUENCE_MODULUS.
+ */
+export const SEQUENCE_MODULUS = 2 ** 31;
+
+/** `sequence + n`, wrapped as Kafka wraps it. */
+export function addSequence(sequence: number, n: number): number {
+  return (((sequence + n) % SEQUENCE_MODULUS) + SEQUENCE_MODULUS) % SEQUENCE_MODULUS;
+}
+
+/** The records a batch from `first` to `last` covers (the wrap included). */
+export function sequenceSpan(first: number, last: number): number {
+  return addSequence(last, -first) + 1;
+}
+
 /** Shared with the producer's in-flight window (client/src/idempotence.ts), so they cannot drift. */
 export { PRODUCER_BATCHES_KEPT };
 
@@ -106,7 +123,7 @@ export function checkProducer(
   stamp: ProducerStamp,
   recordCount: number,
 ): ProducerVerdict {
-  const lastSequence = stamp.firstSequence + recordCount - 1;
+  const lastSequence = addSequence(stamp.firstSequence, recordCount - 1);
   if (!state) {
     if (stamp.firstSequence !== 0) {
       return reject(
@@ -144,10 +161,13 @@ export function checkProducer(
     (b) => b.firstSequence === stamp.firstSequence && b.lastSequence === lastSequence,
   );
   if (same) return { kind: "duplicate", batch: same };
-  const expected = (state.batches.at(-1)?.lastSequence ?? -1) + 1;
+  const last = state.batches.at(-1);
+  const expected = last ? addSequence(last.lastSequence, 1) : 0;
   if (stamp.firstSequence === expected) return { kind: "accept" };
+  // Behind or ahead, on the circle of sequences: behind when less than half of it away.
+  const behind = addSequence(expected, -stamp.firstSequence);
   const why =
-    stamp.firstSequence < expected
+    behind > 0 && behind < SEQUENCE_MODULUS / 2
       ? `sequence ${stamp.firstSequence} was already written and is older than the last ${PRODUCER_BATCHES_KEPT} batches`
       : `sequence gap: expected ${expected}, got ${stamp.firstSequence}`;
   return reject("out_of_order_sequence", `producer ${stamp.id}: ${why}`, { expected_sequence: expected });
@@ -381,7 +401,7 @@ export function remembered(
       : [];
   const batch: ProducerBatchMeta = {
     firstSequence: stamp.firstSequence,
-    lastSequence: stamp.firstSequence + recordCount - 1,
+    lastSequence: addSequence(stamp.firstSequence, recordCount - 1),
     baseOffset,
     lastOffset,
     timestamp: nowMs,

@@ -8,6 +8,7 @@
  * producers' changes as deltas (the full producer state is folded from records and checkpoints,
  * never rewritten whole: a flush costs bytes in proportion to what it changed).
  */
+import { addSequence, sequenceSpan } from "./commit-plan.js";
 import type { IndexEntry } from "./model.js";
 import { ByteReader, ByteWriter } from "./varint.js";
 
@@ -101,7 +102,7 @@ export function encodeRecord(r: CommitRecord): Uint8Array {
     w.uint(ids.get(u.id)!);
     w.int(u.epoch);
     w.uint(u.firstSequence);
-    w.uint(u.lastSequence - u.firstSequence);
+    w.uint(sequenceSpan(u.firstSequence, u.lastSequence) - 1);
     w.uint(u.baseOffset);
     w.uint(u.lastOffset - u.baseOffset);
   }
@@ -170,7 +171,7 @@ export function decodeRecord(bytes: Uint8Array): CommitRecord {
     const producerId = id();
     const epoch = r.int();
     const firstSequence = r.uint();
-    const lastSequence = firstSequence + r.uint();
+    const lastSequence = addSequence(firstSequence, r.uint());
     const baseOffset = r.uint();
     const lastOffset = baseOffset + r.uint();
     producers.push({ partition, id: producerId, epoch, firstSequence, lastSequence, baseOffset, lastOffset });

@@ -20,6 +20,7 @@ import type { ObjectStore } from "../ports/object-store.js";
 import type { AppendOutcome } from "./append-types.js";
 import { ByteLru } from "./byte-lru.js";
 import {
+  addSequence,
   type CommitPlan,
   DEFAULT_PLAN_LIMITS,
   type PlacedAppend,
@@ -614,7 +615,7 @@ export class Committer {
           id: append.producer.id,
           epoch: append.producer.epoch,
           firstSequence: append.producer.firstSequence,
-          lastSequence: append.producer.firstSequence + append.recordCount - 1,
+          lastSequence: addSequence(append.producer.firstSequence, append.recordCount - 1),
           baseOffset: outcome.baseOffset,
           lastOffset: outcome.lastOffset,
         });

@@ -9,7 +9,7 @@ import { FloeError } from "../../../client/src/errors.js";
 import type { Clock } from "../ports/clock.js";
 import type { ObjectStore } from "../ports/object-store.js";
 import type { AppendOutcome, PartitionAppend } from "./append-types.js";
-import type { PlacedAppend } from "./commit-plan.js";
+import { addSequence, type PlacedAppend, SEQUENCE_MODULUS } from "./commit-plan.js";
 import type { PartitionGroup as CommitGroup, CommitResult, Committer, CrashHook } from "./committer.js";
 import { PartitionSequencer } from "./partition-sequencer.js";
 import { type ChunkInput, encodeSegment, newSegmentKey } from "./segment-format.js";
@@ -166,11 +166,19 @@ export function orderProducerBatches(indexes: number[], appends: PartitionAppend
   });
   for (const slots of byProducer.values()) {
     if (slots.length < 2) continue;
+    const ref = appends[indexes[slots[0]!]!]!;
     const sorted = slots
       .map((slot) => indexes[slot]!)
-      .sort((a, b) => appends[a]!.producer!.firstSequence - appends[b]!.producer!.firstSequence);
+      // Signed distance from the first one's sequence on the circle (sequences wrap at 2^31).
+      .sort((a, b) => sequenceOffset(appends[a]!, ref) - sequenceOffset(appends[b]!, ref));
     slots.forEach((slot, k) => {
       indexes[slot] = sorted[k]!;
     });
   }
+}
+
+/** How far `append`'s first sequence is after `ref`'s, in -2^30..2^30 (sequences wrap at 2^31). */
+function sequenceOffset(append: PartitionAppend, ref: PartitionAppend): number {
+  const d = addSequence(append.producer!.firstSequence, -ref.producer!.firstSequence);
+  return d >= SEQUENCE_MODULUS / 2 ? d - SEQUENCE_MODULUS : d;
 }

@@ -8,7 +8,7 @@
  * per partition.
  */
 
-import { liveProducers, remembered } from "./commit-plan.js";
+import { liveProducers, remembered, sequenceSpan } from "./commit-plan.js";
 import { type CommitRecord, entriesOf, type PartitionScalars } from "./commit-record.js";
 import type { IndexEntry, PartitionHead, ProducerState } from "./model.js";
 import { MAP_ENTRY_BYTES, retainedBytes } from "./retained-size.js";
@@ -81,7 +81,7 @@ export function applyRecord(state: TopicState, record: CommitRecord): TopicState
         map = new Map(map ?? []);
         producers.set(u.partition, map);
       }
-      const count = u.lastSequence - u.firstSequence + 1;
+      const count = sequenceSpan(u.firstSequence, u.lastSequence);
       map.set(
         u.id,
         remembered(

@@ -56,7 +56,7 @@ describe("commit record", () => {
           id: "p".repeat(64),
           epoch: 32_767,
           firstSequence: 2 ** 31 - 1,
-          lastSequence: 2 ** 31 + 5,
+          lastSequence: 5, // wrapped past 2^31 - 1
           baseOffset: MAX - 7,
           lastOffset: MAX - 1,
         },
