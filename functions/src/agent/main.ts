@@ -79,10 +79,23 @@ async function main(): Promise<void> {
     stopping = true;
     process.stderr.write(`floe: ${signal}: flushing accepted records, then stopping\n`);
     // Both drain at once: the HTTP close flushes the batcher, which answers Kafka produces too.
-    await Promise.all([server.close(), kafka?.close()]);
-    stores.destroy();
-    await standIns?.stop();
-    process.exit(0);
+    // Whatever fails while draining, the stand-ins still stop, which releases the data-dir lock.
+    let code = 0;
+    try {
+      await Promise.all([server.close(), kafka?.close()]);
+      stores.destroy();
+    } catch (error) {
+      code = 1;
+      process.stderr.write(
+        `floe: while stopping: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
+    } finally {
+      await standIns?.stop().catch((error: unknown) => {
+        code = 1;
+        process.stderr.write(`floe: stopping the stand-ins: ${String(error)}\n`);
+      });
+    }
+    process.exit(code);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
