@@ -4,7 +4,9 @@
  * LZ4-compressed when a batch is big enough for compression to pay (JSON producers cannot
  * compress themselves; binary producers do their own).
  */
+
 import { FloeError } from "../../../client/src/errors.js";
+import { concatBytes } from "../../../client/src/format/bytes.js";
 import { encodeRecordBatch, type RecordInput } from "../../../client/src/format/index.js";
 import type { PartitionAppend, ProducerStamp } from "../engine/append-types.js";
 import type { TopicMeta } from "../engine/model.js";
@@ -73,7 +75,7 @@ export function appendFromRecords(
   return {
     topic,
     partition,
-    payload: concat(batches),
+    payload: concatBytes(batches),
     recordCount: records.length,
     batchCount: batches.length,
     firstTimestamp,
@@ -81,15 +83,4 @@ export function appendFromRecords(
     ...(options.producer ? { producer: options.producer } : {}),
     ...(options.matchOffset !== undefined ? { matchOffset: options.matchOffset } : {}),
   };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }

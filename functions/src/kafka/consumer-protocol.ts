@@ -9,6 +9,8 @@
  * string = int16 length + UTF-8; array = int32 count. Anything that does not parse yields
  * undefined: the coordinator then treats the bytes as opaque (no fences from them).
  */
+import { concatBytes } from "../../../client/src/format/bytes.js";
+
 export const CONSUMER_PROTOCOL_TYPE = "consumer";
 
 class Reader {
@@ -93,11 +95,11 @@ export function encodeAssignment(partitions: Map<string, number[]>, userData = n
     parts.push(str(topic), int32(ps.length), ...ps.map(int32));
   }
   parts.push(int32(userData.length), userData);
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 export function encodeSubscription(topics: string[], userData = new Uint8Array()): Uint8Array {
-  return concat([int16(0), int32(topics.length), ...topics.map(str), int32(userData.length), userData]);
+  return concatBytes([int16(0), int32(topics.length), ...topics.map(str), int32(userData.length), userData]);
 }
 
 function int16(v: number): Uint8Array {
@@ -112,14 +114,5 @@ function int32(v: number): Uint8Array {
 }
 function str(s: string): Uint8Array {
   const bytes = new TextEncoder().encode(s);
-  return concat([int16(bytes.length), bytes]);
-}
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
+  return concatBytes([int16(bytes.length), bytes]);
 }

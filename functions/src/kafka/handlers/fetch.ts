@@ -8,6 +8,7 @@
  * larger than its limit); min_bytes and max_wait_ms long-poll on the engine's head watcher, the
  * same one the HTTP long-poll uses.
  */
+import { concatBytes } from "../../../../client/src/format/bytes.js";
 import type { PartitionHead, TopicMeta } from "../../engine/model.js";
 import type { Message } from "../codec/codec.js";
 import type { Handler, RequestContext } from "../context.js";
@@ -67,17 +68,6 @@ function empty(partition: number, errorCode: number): PartitionData {
     preferredReadReplica: -1,
     records: EMPTY,
   };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }
 
 /** A slot's topic and head, or the error that stands for it (read concurrently, map-limit.ts). */
@@ -161,7 +151,7 @@ async function readAll(slots: Slot[], maxBytes: number, ctx: RequestContext): Pr
         size += batch.bytes.byteLength;
       }
       total += size;
-      slot.data = { ...tail, records: size > 0 ? concat(bytes) : EMPTY };
+      slot.data = { ...tail, records: size > 0 ? concatBytes(bytes) : EMPTY };
     } catch (error) {
       failSlot(slot, error, ctx);
     }
