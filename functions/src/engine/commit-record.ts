@@ -180,9 +180,25 @@ export function decodeRecord(bytes: Uint8Array): CommitRecord {
   return { seq, at, nonce, producerTtlMs, partitions, entries, producers };
 }
 
-/** The entries of one partition in a record, in offset order. */
+/** Each record's entries by partition, built once: records are immutable once decoded or planned. */
+const byPartition = new WeakMap<CommitRecord, Map<number, IndexEntry[]>>();
+const NO_ENTRIES: IndexEntry[] = [];
+
+/**
+ * The entries of one partition in a record, in offset order (shared: callers must not change
+ * the array). Indexed once per record, because planning, announcing and answering a flush ask for
+ * every partition of it (a scan per partition would be quadratic in the partitions touched).
+ */
 export function entriesOf(record: CommitRecord, partition: number): IndexEntry[] {
-  const out: IndexEntry[] = [];
-  for (const e of record.entries) if (e.partition === partition) out.push(e.entry);
-  return out;
+  let index = byPartition.get(record);
+  if (!index) {
+    index = new Map();
+    for (const e of record.entries) {
+      const list = index.get(e.partition);
+      if (list) list.push(e.entry);
+      else index.set(e.partition, [e.entry]);
+    }
+    byPartition.set(record, index);
+  }
+  return index.get(partition) ?? NO_ENTRIES;
 }

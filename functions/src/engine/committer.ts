@@ -32,7 +32,6 @@ import {
   type CommitRecord,
   decodeRecord,
   encodeRecord,
-  type PartitionScalars,
   type ProducerUpdate,
   type RecordEntry,
 } from "./commit-record.js";
@@ -45,10 +44,10 @@ import {
   applyRecord,
   type CheckpointRef,
   decodeCheckpoint,
-  EMPTY_SCALARS,
   emptyTopicState,
   encodeCheckpoint,
   partitionView,
+  scalarVector,
   type TopicState,
   topicStateBytes,
 } from "./topic-state.js";
@@ -439,7 +438,7 @@ export class Committer {
         const state = await this.readState(topicId);
         if (outstanding) {
           const where = await this.whereIs(state, outstanding);
-          if (where === "linked") return this.trimmed(outstanding);
+          if (where === "linked") return this.trimmed(outstanding, partition);
           if (where === "lost") outstanding = undefined;
           claimed = where === "claimed";
         }
@@ -449,9 +448,7 @@ export class Committer {
           const now = partitionView(state, partition);
           const target = Math.min(before, now.nextOffset);
           if (target <= now.logStartOffset) return now;
-          const partitions: PartitionScalars[] = [];
-          for (let p = 0; p < Math.max(state.partitions.length, partition + 1); p++)
-            partitions.push(state.partitions[p] ?? EMPTY_SCALARS);
+          const partitions = scalarVector(state, partition + 1);
           partitions[partition] = { ...partitions[partition]!, logStartOffset: target };
           const record: CommitRecord = {
             seq: state.seq + 1,
@@ -480,7 +477,7 @@ export class Committer {
         };
         this.remember(after);
         this.maybeCheckpoint(after);
-        return this.trimmed(outstanding);
+        return this.trimmed(outstanding, partition);
       } catch (error) {
         if (!(error instanceof ConditionFailedError) && !(error instanceof StoreUnavailableError))
           throw error;
@@ -496,11 +493,8 @@ export class Committer {
   }
 
   /** The trimmed partition's view after the trim record, told to the listeners. */
-  private trimmed(out: Outstanding): PartitionHead {
-    const partition = out.record.partitions.findIndex(
-      (p, i) => p.logStartOffset !== (out.base.partitions[i] ?? EMPTY_SCALARS).logStartOffset,
-    );
-    const view = partitionView(applyRecord(out.base, out.record), Math.max(0, partition));
+  private trimmed(out: Outstanding, partition: number): PartitionHead {
+    const view = partitionView(applyRecord(out.base, out.record), partition);
     this.options.onHead?.(view);
     return view;
   }
@@ -583,10 +577,7 @@ export class Committer {
     const plans = new Map<number, CommitPlan>();
     const entries: RecordEntry[] = [];
     const producers: ProducerUpdate[] = [];
-    let width = state.partitions.length;
-    for (const g of groups) width = Math.max(width, g.partition + 1);
-    const vector: PartitionScalars[] = [];
-    for (let p = 0; p < width; p++) vector.push(state.partitions[p] ?? EMPTY_SCALARS);
+    const vector = scalarVector(state, Math.max(0, ...groups.map((g) => g.partition + 1)));
     for (const g of groups) {
       if (failed.has(g.partition)) continue;
       let plan: CommitPlan;

@@ -142,16 +142,13 @@ export class FloeLog {
         // A tombstoned head: the topic we cached was deleted; the caller's retry must look again.
         if (head.deleted) this.topics.forgetIncarnation(head.topicId);
         this.rememberHead(head);
-        // Entries of records this process folded (other writers' commits): readers find them here.
+        // Entries of every record this process learns of, its own commits and the ones it folds.
         this.entries.add(partitionPk(head.topicId, head.partition), head.pending);
         for (const listener of this.headListeners) listener(head);
       },
     });
     const observer: FlushObserver = {
       onObjectWritten: (key, bytes) => this.hotTail.add(key, bytes),
-      onPartitionCommitted: (topicId, partition, result) => {
-        this.entries.add(partitionPk(topicId, partition), result.entries);
-      },
     };
     this.writer = new SegmentWriter({
       objects: options.objects,

@@ -59,6 +59,13 @@ export function scalarsOf(state: TopicState, partition: number): PartitionScalar
   return state.partitions[partition] ?? EMPTY_SCALARS;
 }
 
+/** A copy of the state's scalar vector, at least `width` partitions wide (new ones empty). */
+export function scalarVector(state: TopicState, width: number): PartitionScalars[] {
+  const vector: PartitionScalars[] = [];
+  for (let p = 0; p < Math.max(width, state.partitions.length); p++) vector.push(scalarsOf(state, p));
+  return vector;
+}
+
 /**
  * The state after `record`. The record must be the next one (seq + 1): records are folded in
  * chain order only, which is what makes every process's fold the same.
