@@ -11,6 +11,7 @@
  * in file-system walk order, which equals byte order only for keys whose `/`-separated segments
  * do not prefix one another at the same level (fixed-width segments, as the engine writes them).
  */
+import { readFileSync, rmSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type RequestListener, type Server } from "node:http";
 import { createRequire } from "node:module";
@@ -166,7 +167,21 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
     }
     await writeFile(lockPath, String(process.pid));
   }
-  return () => rm(lockPath, { force: true });
+  // The pid file lives exactly as long as this process holds the data dir: if the process exits
+  // before stop() got to it (an exit on a second signal, a crash while shutting down), the OS has
+  // released dynalite's LevelDB, so the file goes too, synchronously, on the way out.
+  const releaseOnExit = () => {
+    try {
+      if (readFileSync(lockPath, "utf8").trim() === String(process.pid)) rmSync(lockPath, { force: true });
+    } catch {
+      // Already gone, or not ours: nothing to release.
+    }
+  };
+  process.once("exit", releaseOnExit);
+  return async () => {
+    process.removeListener("exit", releaseOnExit);
+    await rm(lockPath, { force: true });
+  };
 }
 
 function isAlive(pid: number): boolean {
